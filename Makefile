@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`.
+# CTRLREC_TORCH picks the PyTorch requirement installed first (default: the CPU wheel this project
+# is developed against); a GPU user sets e.g. CTRLREC_TORCH="torch==2.13.0 --index-url ..." or "torch".
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CTRLREC_TORCH ?= torch==2.13.0
+DEMO_DATASET ?= ml-100k
+
+.PHONY: demo test install lint clean-venv
+
+$(VENV)/.ctrlrec-installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(CTRLREC_TORCH)
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.ctrlrec-installed
+
+demo: install
+	$(VENV)/bin/ctrlrec data fetch $(DEMO_DATASET)
+	$(VENV)/bin/ctrlrec data prepare $(DEMO_DATASET)
+	$(VENV)/bin/ctrlrec data stats $(DEMO_DATASET)
+
+test: install
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(PY) -m ruff check src tests bench
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,155 @@
+"""From raw records to the canonical dataset: dedup, time sort, iterative k-core, dense ids.
+
+Sources stream (user key, item key, timestamp) records into an `InteractionBuilder`, which keeps
+them as compact integer arrays (string keys are interned once), so prepare's memory grows with the
+number of interactions times ~16 bytes plus the distinct keys, never with the raw file's size.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from ctrlrec.data.dataset import Dataset
+
+
+@dataclass
+class FilterConfig:
+    """Which users and items a prepared dataset keeps.
+
+    user_core / item_core: iterative k-core, every kept user has >= user_core interactions and every
+    kept item >= item_core (repeated until both hold). 0 or 1 disables a side.
+    """
+
+    user_core: int = 5
+    item_core: int = 5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class InteractionBuilder:
+    """Accumulates interactions as int arrays; user and item keys are interned to codes."""
+
+    def __init__(self) -> None:
+        self.user_codes: dict[str, int] = {}
+        self.item_codes: dict[str, int] = {}
+        self._u = array("l")
+        self._i = array("l")
+        self._t = array("q")
+
+    def add(self, user: str, item: str, timestamp: int) -> None:
+        u = self.user_codes.setdefault(user, len(self.user_codes))
+        i = self.item_codes.setdefault(item, len(self.item_codes))
+        self._u.append(u)
+        self._i.append(i)
+        self._t.append(int(timestamp))
+
+    def __len__(self) -> int:
+        return len(self._u)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.frombuffer(self._u, dtype=np.int64 if self._u.itemsize == 8 else np.int32),
+            np.frombuffer(self._i, dtype=np.int64 if self._i.itemsize == 8 else np.int32),
+            np.frombuffer(self._t, dtype=np.int64),
+        )
+
+
+def kcore(users: np.ndarray, items: np.ndarray, user_core: int, item_core: int) -> np.ndarray:
+    """Boolean mask of interactions that survive the iterative k-core filter."""
+    keep = np.ones(len(users), dtype=bool)
+    if user_core <= 1 and item_core <= 1:
+        return keep
+    n_u = int(users.max()) + 1 if len(users) else 0
+    n_i = int(items.max()) + 1 if len(items) else 0
+    while True:
+        u_cnt = np.bincount(users[keep], minlength=n_u)
+        i_cnt = np.bincount(items[keep], minlength=n_i)
+        bad = keep & ((u_cnt[users] < user_core) | (i_cnt[items] < item_core))
+        if not bad.any():
+            return keep
+        keep &= ~bad
+
+
+def canonicalize(
+    name: str,
+    builder: InteractionBuilder,
+    items: pd.DataFrame,
+    filt: FilterConfig,
+    meta: dict | None = None,
+) -> Dataset:
+    """Build the canonical dataset.
+
+    `items` has columns source_id (str), title (str), categories (list[str]); rows are the catalog
+    in source order. Interactions with items missing from it are dropped (counted in meta).
+    Duplicates of a (user, item) pair keep the earliest interaction (ties: the first in the file).
+    """
+    meta = dict(meta or {})
+    u, i, t = builder.arrays()
+    raw_count = len(u)
+    order_in_file = np.arange(raw_count)
+
+    # Map item codes to catalog rows; unknown items -> -1.
+    row_of_key = {k: r for r, k in enumerate(items["source_id"].tolist())}
+    keys = np.empty(len(builder.item_codes), dtype=object)
+    for key, code in builder.item_codes.items():
+        keys[code] = key
+    code_to_row = np.fromiter((row_of_key.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    row = code_to_row[i] if raw_count else np.empty(0, dtype=np.int64)
+    known = row >= 0
+    u, row, t, order_in_file = u[known], row[known], t[known], order_in_file[known]
+
+    # Sort by user, time, file order (stable), then keep the first of each (user, item).
+    order = np.lexsort((order_in_file, t, u))
+    u, row, t = u[order], row[order], t[order]
+    pair = u.astype(np.int64) * (len(items) + 1) + row
+    _, first = np.unique(pair, return_index=True)
+    first.sort()
+    dup_count = len(u) - len(first)
+    u, row, t = u[first], row[first], t[first]
+
+    keep = kcore(u, row, filt.user_core, filt.item_core)
+    u, row, t = u[keep], row[keep], t[keep]
+
+    # Dense ids: items in catalog order, users in order of their source key.
+    kept_rows = np.unique(row)
+    new_item = np.full(len(items), -1, dtype=np.int64)
+    new_item[kept_rows] = np.arange(len(kept_rows))
+    user_keys = np.empty(len(builder.user_codes), dtype=object)
+    for key, code in builder.user_codes.items():
+        user_keys[code] = key
+    kept_users = np.unique(u)
+    user_rank = np.argsort(user_keys[kept_users].astype(str), kind="stable")
+    new_user = np.full(len(user_keys), -1, dtype=np.int64)
+    new_user[kept_users[user_rank]] = np.arange(len(kept_users))
+
+    inter = pd.DataFrame(
+        {"user_id": new_user[u], "item_id": new_item[row], "timestamp": t.astype(np.int64)}
+    )
+    inter = inter.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    catalog = items.iloc[kept_rows].reset_index(drop=True)
+    catalog.insert(0, "item_id", np.arange(len(catalog), dtype=np.int64))
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(len(kept_users), dtype=np.int64),
+            "source_id": user_keys[kept_users[user_rank]].astype(str),
+        }
+    )
+    meta.update(
+        {
+            "filter": filt.to_dict(),
+            "raw": {
+                "interactions": int(raw_count),
+                "users": len(builder.user_codes),
+                "items_in_interactions": len(builder.item_codes),
+                "catalog_items": len(items),
+                "unknown_item_interactions": int((~known).sum()),
+                "duplicates_removed": int(dup_count),
+            },
+        }
+    )
+    return Dataset(name=name, catalog=catalog, interactions=inter, users=users, meta=meta)

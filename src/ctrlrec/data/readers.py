@@ -1,0 +1,40 @@
+"""Opening raw files (plain or gzip) with one clear error when they are missing or unreadable."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+from typing import Iterator
+
+from ctrlrec.errors import InputFileError
+
+
+def open_text(path: str | Path, expected: str) -> io.TextIOBase:
+    """Open a text file for reading; `.gz` files are decompressed on the fly."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, expected, "file not found")
+    try:
+        if path.suffix == ".gz":
+            fh = gzip.open(path, "rt", encoding="utf-8", errors="replace")
+            fh.peek(1) if hasattr(fh, "peek") else None
+            fh.read(0)
+            return fh
+        return open(path, encoding="utf-8", errors="replace")
+    except (OSError, gzip.BadGzipFile) as exc:
+        raise InputFileError(path, expected, f"cannot read ({exc})") from exc
+
+
+def numbered_lines(path: str | Path, expected: str) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, line without newline), skipping blank lines."""
+    fh = open_text(path, expected)
+    try:
+        for n, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield n, line
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputFileError(path, expected, f"cannot read ({exc})") from exc
+    finally:
+        fh.close()
