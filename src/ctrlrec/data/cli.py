@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -50,13 +49,13 @@ def fetch(name: str = typer.Argument(..., help="Dataset name, e.g. ml-100k or ml
 @app.command()
 def prepare(
     name: str = typer.Argument(..., help="Source name: ml-100k, ml-1m, steam, amazon or csv."),
-    raw: Optional[Path] = typer.Option(None, help="Folder with the raw files (default: the cache)."),
-    out: Optional[str] = typer.Option(None, help="Name to save under (default: the source name)."),
-    user_core: Optional[int] = typer.Option(None, help="Keep users with >= this many interactions."),
-    item_core: Optional[int] = typer.Option(None, help="Keep items with >= this many interactions."),
+    raw: Path | None = typer.Option(None, help="Folder with the raw files (default: the cache)."),
+    out: str | None = typer.Option(None, help="Name to save under (default: the source name)."),
+    user_core: int | None = typer.Option(None, help="Keep users with >= this many interactions."),
+    item_core: int | None = typer.Option(None, help="Keep items with >= this many interactions."),
     strict: bool = typer.Option(False, help="Stop at the first malformed line."),
-    interactions: Optional[str] = typer.Option(None, help="csv: interactions file."),
-    items: Optional[str] = typer.Option(None, help="csv: items file."),
+    interactions: str | None = typer.Option(None, help="csv: interactions file."),
+    items: str | None = typer.Option(None, help="csv: items file."),
     sep: str = typer.Option(",", help="csv: field separator."),
     user_col: str = typer.Option("user_id", help="csv: user column."),
     item_col: str = typer.Option("item_id", help="csv: item column in the interactions file."),
@@ -65,8 +64,8 @@ def prepare(
     title_col: str = typer.Option("title", help="csv: title column."),
     categories_col: str = typer.Option("categories", help="csv: categories column."),
     category_sep: str = typer.Option("|", help="csv: separator between categories."),
-    category: Optional[str] = typer.Option(None, help="amazon: file stem, e.g. Movies_and_TV."),
-    categories: Optional[str] = typer.Option(None, help="steam: genres, tags or both."),
+    category: str | None = typer.Option(None, help="amazon: file stem, e.g. Movies_and_TV."),
+    categories: str | None = typer.Option(None, help="steam: genres, tags or both."),
 ) -> None:
     """Build the canonical dataset: dedup, time order, k-core, dense ids, leave-one-out."""
     from ctrlrec.data import registry, store

@@ -81,7 +81,7 @@ class Dataset:
         """Boolean [n_categories, n_items]: item i belongs to category c (order of `categories`)."""
         index = {c: j for j, c in enumerate(self.categories)}
         mat = np.zeros((len(index), self.n_items), dtype=bool)
-        for item, cats in zip(self.catalog["item_id"], self.catalog["categories"]):
+        for item, cats in zip(self.catalog["item_id"], self.catalog["categories"], strict=True):
             for c in cats:
                 mat[index[c], item] = True
         return mat

