@@ -58,6 +58,7 @@ def _register() -> None:
 _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.teacher.cli", "teacher", "Train, evaluate and query the SASRec teacher."),
     ("ctrlrec.scoring.cli", "score", "Score generated recommendation lists (spec: scoring.md)."),
+    ("ctrlrec.tasks.cli", "tasks", "Build instruction samples (I0–I4) and fixed test sets."),
 ]
 
 _register()

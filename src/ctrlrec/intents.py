@@ -1,0 +1,176 @@
+"""How instructions are put into words: phrasings of every intent kind and the prompt templates.
+
+The intent *types* (kinds, category, proportion, exact k*m) live in `ctrlrec.scoring.intents`,
+because scoring is their normative user; this module only renders them as text. All phrasings were
+written for ctrlrec. A rendered prompt always states k and, for I2, the very number (percentage or
+count) that the label and the scorer use: `render_intent` returns the Intent it actually phrased.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ctrlrec.scoring.intents import Intent
+
+SYSTEM = (
+    "You are a recommender system. Answer with a numbered list of item titles, one per line, "
+    "exactly as many as asked, and nothing else."
+)
+
+SYSTEM_CHAT = "You are a helpful assistant who knows the catalog well."
+
+POSITIVE = (
+    "I'm in the mood for '{c}' titles.",
+    "Please give me more '{c}'.",
+    "I'd love some '{c}' picks.",
+    "Focus on '{c}' items, please.",
+    "Only '{c}' this time.",
+    "Show me what you have in '{c}'.",
+    "I want to explore '{c}'.",
+    "Recommend things from the '{c}' category.",
+)
+NEGATIVE = (
+    "No '{c}', please.",
+    "I'm tired of '{c}' items.",
+    "Leave out anything that is '{c}'.",
+    "Skip '{c}' titles entirely.",
+    "Nothing from the '{c}' category.",
+    "I don't want to see '{c}' right now.",
+    "Please avoid '{c}'.",
+    "Keep '{c}' out of my list.",
+)
+# {c}: category, {p}: percentage (e.g. 30%), {n}: count, {k}: list length
+AT_MOST_PCT = (
+    "At most {p} of the list should be '{c}'.",
+    "Keep '{c}' to no more than {p} of the recommendations.",
+    "I'd like '{c}' items to make up {p} of the list or less.",
+)
+AT_MOST_CNT = (
+    "Include at most {n} '{c}' items.",
+    "No more than {n} of the {k} should be '{c}'.",
+    "Limit '{c}' to {n} items or fewer.",
+)
+ABOUT_PCT = (
+    "About {p} of the list should be '{c}'.",
+    "Make roughly {p} of the recommendations '{c}'.",
+    "I'd like around {p} '{c}' items in the list.",
+)
+ABOUT_CNT = (
+    "Include about {n} '{c}' items.",
+    "Roughly {n} of the {k} should be '{c}'.",
+    "Around {n} '{c}' items would be good.",
+)
+AT_LEAST_PCT = (
+    "At least {p} of the list should be '{c}'.",
+    "Make '{c}' no less than {p} of the recommendations.",
+    "I want '{c}' to be {p} of the list or more.",
+)
+AT_LEAST_CNT = (
+    "Include at least {n} '{c}' items.",
+    "At least {n} of the {k} should be '{c}'.",
+    "Give me {n} or more '{c}' items.",
+)
+PROPORTION = {
+    "I2<=": (AT_MOST_PCT, AT_MOST_CNT),
+    "I2~": (ABOUT_PCT, ABOUT_CNT),
+    "I2>=": (AT_LEAST_PCT, AT_LEAST_CNT),
+}
+# k values whose multiples j/k are exact short decimals, so a count phrasing has an exact proportion.
+COUNT_FRIENDLY_K = (1, 2, 4, 5, 8, 10, 20, 25, 40, 50)
+
+REVERSE_QUESTION = (
+    "Which categories does '{t}' belong to?",
+    "What kind of item is '{t}'? Name its categories.",
+    "List the categories of '{t}'.",
+)
+
+
+@dataclass(frozen=True)
+class Phrased:
+    """An intent in words, with the Intent that the words mean exactly."""
+
+    text: str
+    intent: Intent
+    form: str  # "plain", "pct" or "count"
+
+
+def shorten(title: str, max_chars: int = 80) -> str:
+    """Long titles shortened for prompts (history and candidates), cut at a word boundary."""
+    if len(title) <= max_chars:
+        return title
+    cut = title[: max_chars - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def percent(m: float) -> str:
+    """0.3 -> '30%', 0.125 -> '12.5%'."""
+    v = round(m * 100, 6)
+    return f"{int(v)}%" if v == int(v) else f"{v:g}%"
+
+
+def render_intent(intent: Intent, k: int, rng: random.Random, form: str | None = None) -> Phrased:
+    """Phrase one intent. For I2 choose a percentage or (when exact) a count phrasing."""
+    c = intent.category
+    if intent.kind in ("I1+", "I3"):
+        return Phrased(rng.choice(POSITIVE).format(c=c), intent, "plain")
+    if intent.kind == "I1-":
+        return Phrased(rng.choice(NEGATIVE).format(c=c), intent, "plain")
+    if intent.kind in PROPORTION:
+        pct_forms, cnt_forms = PROPORTION[intent.kind]
+        allowed = intent.allowed(k)
+        can_count = allowed.denominator == 1
+        if form is None:
+            form = "count" if can_count and rng.random() < 0.5 else "pct"
+        if form == "count" and not can_count:
+            raise ValueError(f"k={k}, m={intent.proportion}: k*m is not a whole number of items")
+        if form == "count":
+            text = rng.choice(cnt_forms).format(c=c, n=int(allowed), k=k)
+        else:
+            text = rng.choice(pct_forms).format(c=c, p=percent(intent.proportion), k=k)
+        return Phrased(text, intent, form)
+    return Phrased("", intent, "plain")
+
+
+def render_intents(intents: tuple[Intent, ...], k: int, rng: random.Random) -> str:
+    """Combined instructions: the parts' phrasings joined into one request."""
+    return " ".join(render_intent(it, k, rng).text for it in intents if it.kind != "I0")
+
+
+def _titles(titles: list[str]) -> str:
+    return "; ".join(f"'{shorten(t)}'" for t in titles)
+
+
+def user_prompt(
+    k: int,
+    history: list[str] | None,
+    intention: str = "",
+    candidates: list[str] | None = None,
+) -> str:
+    """The user turn: history (oldest first), the intention, candidates, and the number wanted."""
+    parts = []
+    if history:
+        parts.append(f"I recently enjoyed, oldest first: {_titles(history)}.")
+    if intention:
+        parts.append(intention)
+    if candidates:
+        parts.append(f"Choose only from these candidates: {_titles(candidates)}.")
+    noun = "item" if k == 1 else "items"
+    if history:
+        parts.append(f"Recommend {k} different {noun} I have not seen.")
+    else:
+        parts.append(f"Recommend {k} different {noun}.")
+    return " ".join(parts)
+
+
+def messages(user: str, answer: str | None = None, system: str = SYSTEM) -> list[dict]:
+    """Chat messages in the `[{role, content}]` form every chat template takes."""
+    out = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    if answer is not None:
+        out.append({"role": "assistant", "content": answer})
+    return out
+
+
+def numbered(titles: list[str]) -> str:
+    """The list format the model learns and the scorer parses: '1. Title' lines."""
+    return "\n".join(f"{j + 1}. {t}" for j, t in enumerate(titles))

@@ -1,0 +1,83 @@
+"""Configs of the instruction-data stage. Every default is documented where it is defined."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# The paper's Table 8 (Movie): I0 13,218 = #users; I1+ and I1- 6,609 each = #users/2; each I2 variant
+# 4,406 = #users/3; I3 18,744 = #items; I4 29,199 = a third of all samples. Sizes below are those
+# multipliers; `sizes` overrides them with absolute counts per task.
+PAPER_MIX = {"I0": 1.0, "I1+": 0.5, "I1-": 0.5, "I2<=": 1 / 3, "I2~": 1 / 3, "I2>=": 1 / 3}
+TASKS = ("I0", "I1+", "I1-", "I2<=", "I2~", "I2>=", "I3", "I3r", "I4")
+
+
+@dataclass
+class TaskConfig:
+    """How training samples are drawn.
+
+    scale: multiplies every default size (the paper's Table 8 proportions).
+    sizes: absolute sample counts per task (keys from TASKS), overriding the defaults.
+    k_min/k_max: list lengths of I0, I1 and I3 (paper: 1..10).
+    i2_k: list lengths of I2 samples (paper: 10); count phrasings only for k with exact k*m.
+    i2_proportions: proportions m used in I2 prompts.
+    history_max: items of history shown in a prompt (paper: 10); the teacher sees up to its max_len.
+    candidate_share: share of I0/I1/I3 samples in the "select from candidates" variant.
+    n_candidates: candidates listed in such a prompt (labels plus random negatives).
+    i1_pos_target_category: probability that an I1+ category is one of the target's categories
+        (else uniform over categories, as the paper's code).
+    i3_reverse_share: the reverse question ("which categories is X?") as a share of I3 samples.
+    i4_share: general conversation samples as a share of all samples (paper: 1/3), used when a
+        general-conversation file is given.
+    """
+
+    seed: int = 0
+    scale: float = 1.0
+    sizes: dict[str, int] = field(default_factory=dict)
+    k_min: int = 1
+    k_max: int = 10
+    i2_k: tuple[int, ...] = (10,)
+    i2_proportions: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    history_max: int = 10
+    candidate_share: float = 0.1
+    n_candidates: int = 20
+    i1_pos_target_category: float = 0.5
+    i3_reverse_share: float = 0.25
+    i4_share: float = 1 / 3
+    batch: int = 1024
+
+    def resolved_sizes(self, n_users: int, n_items: int, has_general: bool) -> dict[str, int]:
+        out = {t: round(m * n_users * self.scale) for t, m in PAPER_MIX.items()}
+        n_i3 = round(n_items * self.scale)
+        out["I3r"] = round(n_i3 * self.i3_reverse_share)
+        out["I3"] = n_i3 - out["I3r"]
+        rest = sum(out.values())
+        out["I4"] = round(rest * self.i4_share / (1 - self.i4_share)) if has_general else 0
+        for key, val in self.sizes.items():
+            if key not in TASKS:
+                raise ValueError(f"unknown task {key!r} in sizes; expected one of {', '.join(TASKS)}")
+            out[key] = int(val)
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TestsetConfig:
+    """The fixed test sets (one per dataset and seed) and the validation set.
+
+    teacher_top: length of the teacher ranking stored with each case (titles and ids); items
+        beyond it get rank = catalog size when a case file is scored.
+    valid_per_task: validation cases per task (paper: 320 each of I0, I1+, I1-, I2~50%).
+    count_k: k range of the count test (paper: 11..15).
+    """
+
+    seed: int = 0
+    history_max: int = 10
+    teacher_top: int = 100
+    valid_per_task: int = 320
+    count_k: tuple[int, int] = (11, 15)
+    limit_users: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)

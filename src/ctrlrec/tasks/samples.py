@@ -1,0 +1,152 @@
+"""Training samples I0–I3 (paper §2.2.1) with teacher labels (§2.2.2), drawn deterministically.
+
+A sample is a dict: id, task, messages (system/user/assistant), intent (JSON, or a list for combined
+instructions), k, history (item ids shown in the prompt), target, labels (item ids of the answer),
+candidates (item ids or null), form (plain / pct / count), user.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from ctrlrec import intents as wording
+from ctrlrec.scoring.intents import Intent
+from ctrlrec.tasks.config import TaskConfig
+from ctrlrec.tasks.context import TaskContext
+from ctrlrec.tasks.labels import proportion_label, top_allowed
+
+HISTORY_TASKS = ("I0", "I1+", "I1-", "I2<=", "I2~", "I2>=")
+
+
+@dataclass
+class Draw:
+    """One history-based sample before labelling."""
+
+    task: str
+    user: int
+    prefix: np.ndarray  # everything before the target (the teacher sees its tail)
+    shown: np.ndarray  # the history window shown in the prompt
+    target: int
+    k: int
+    candidates: bool
+
+
+def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
+                         rng: np.random.Generator) -> list[Draw]:
+    """Random target positions in the training part of random users' sequences (paper §2.2.1)."""
+    train = ctx.ds.split.train
+    users = np.flatnonzero(np.fromiter((len(s) >= 2 for s in train), bool, len(train)))
+    out = []
+    for _ in range(n):
+        u = int(users[rng.integers(len(users))])
+        seq = train[u]
+        t = int(rng.integers(1, len(seq)))
+        window = int(rng.integers(1, cfg.history_max + 1))
+        k = int(rng.choice(cfg.i2_k)) if task.startswith("I2") else int(
+            rng.integers(cfg.k_min, cfg.k_max + 1))
+        cand = task in ("I0", "I1+", "I1-") and rng.random() < cfg.candidate_share
+        out.append(Draw(task, u, seq[:t], seq[max(0, t - window):t], int(seq[t]), k, cand))
+    return out
+
+
+def _candidates(ctx: TaskContext, label: list[int], allowed: np.ndarray, n: int,
+                rng: np.random.Generator) -> list[int]:
+    pool = np.flatnonzero(allowed)
+    pool = pool[~np.isin(pool, label)]
+    extra = rng.choice(pool, size=min(len(pool), max(0, n - len(label))), replace=False).tolist()
+    cands = label + extra
+    rng.shuffle(cands)
+    return [int(c) for c in cands]
+
+
+def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
+               rng: np.random.Generator, prng: random.Random) -> dict | None:
+    """Turn one draw into a sample, or None when the catalog cannot satisfy the instruction."""
+    allowed = ctx.allowed(d.prefix)
+    intent = Intent("I0")
+    form, text = "plain", ""
+    if d.task == "I0":
+        label = top_allowed(ranking, allowed, d.k, first=d.target)
+    elif d.task == "I1+":
+        cats = ctx.item_categories[d.target]
+        if prng.random() < cfg.i1_pos_target_category and cats:
+            c = prng.choice(cats)
+        else:
+            c = prng.choice(ctx.categories)
+        intent = Intent("I1+", c)
+        label = top_allowed(ranking, allowed & ctx.in_category(c), d.k, first=d.target)
+    elif d.task == "I1-":
+        c = ctx.negative_category(ranking, allowed, d.target) or prng.choice(ctx.categories)
+        intent = Intent("I1-", c)
+        label = top_allowed(ranking, allowed & ~ctx.in_category(c), d.k, first=d.target)
+    else:
+        cats = ctx.item_categories[d.target]
+        if prng.random() < 0.5 and cats:
+            c = prng.choice(cats)
+        else:
+            c = ctx.negative_category(ranking, allowed, None) or prng.choice(ctx.categories)
+        m = float(prng.choice(cfg.i2_proportions))
+        intent = Intent(d.task, c, m)
+        label = proportion_label(ranking, allowed, ctx.in_category(c), d.k, d.task,
+                                 intent.allowed(d.k), first=d.target)
+    if label is None:
+        return None
+    if intent.kind != "I0":
+        phrased = wording.render_intent(intent, d.k, prng)
+        text, form = phrased.text, phrased.form
+    cands = _candidates(ctx, label, allowed, cfg.n_candidates, rng) if d.candidates else None
+    shown = [ctx.titles[i] for i in d.shown]
+    user = wording.user_prompt(d.k, shown, text, [ctx.titles[i] for i in cands] if cands else None)
+    answer = wording.numbered([ctx.titles[i] for i in label])
+    return {
+        "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
+        "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
+        "candidates": cands, "form": form, "user": d.user,
+    }
+
+
+def search_samples(ctx: TaskContext, cfg: TaskConfig, n: int, rng: np.random.Generator,
+                   prng: random.Random) -> list[dict]:
+    """I3: k items of category C, no history; labels drawn from C in proportion to popularity."""
+    out = []
+    sizes = ctx.catmat.sum(axis=1)
+    for _ in range(n):
+        k = int(rng.integers(cfg.k_min, cfg.k_max + 1))
+        eligible = [c for j, c in enumerate(ctx.categories) if sizes[j] >= k]
+        c = prng.choice(eligible)
+        members = np.flatnonzero(ctx.in_category(c))
+        p = ctx.popularity[members] / ctx.popularity[members].sum()
+        label = rng.choice(members, size=k, replace=False, p=p).tolist()
+        cands = None
+        if rng.random() < cfg.candidate_share:
+            cands = _candidates(ctx, label, np.ones(ctx.n_items, bool), cfg.n_candidates, rng)
+        intent = Intent("I3", c)
+        text = wording.render_intent(intent, k, prng).text
+        user = wording.user_prompt(k, None, text, [ctx.titles[i] for i in cands] if cands else None)
+        out.append({
+            "task": "I3", "messages": wording.messages(user, wording.numbered(
+                [ctx.titles[i] for i in label])),
+            "intent": intent.to_json(), "k": k, "history": [], "target": None, "labels": label,
+            "candidates": cands, "form": "plain", "user": None,
+        })
+    return out
+
+
+def reverse_samples(ctx: TaskContext, n: int, rng: np.random.Generator,
+                    prng: random.Random) -> list[dict]:
+    """I3 reverse: 'which categories does X belong to?' answered from the catalog."""
+    p = ctx.popularity / ctx.popularity.sum()
+    items = rng.choice(ctx.n_items, size=n, replace=True, p=p)
+    out = []
+    for item in items.tolist():
+        q = prng.choice(wording.REVERSE_QUESTION).format(t=ctx.titles[item])
+        answer = ", ".join(ctx.item_categories[item])
+        out.append({
+            "task": "I3r", "messages": wording.messages(q, answer, system=wording.SYSTEM_CHAT),
+            "intent": None, "k": None, "history": [], "target": item, "labels": [item],
+            "candidates": None, "form": "plain", "user": None,
+        })
+    return out

@@ -1,0 +1,52 @@
+"""Every label must satisfy its own instruction: checked with ctrlrec.scoring, never by hand."""
+
+from __future__ import annotations
+
+from ctrlrec.scoring import Case, Catalog, score_batch
+from ctrlrec.scoring.intents import as_intents, intent_from_json
+
+
+def _intents(obj):
+    if isinstance(obj, list):
+        return tuple(intent_from_json(o) for o in obj)
+    return as_intents(intent_from_json(obj))
+
+
+def violations(catalog: Catalog, samples: list[dict]) -> list[str | None]:
+    """For each list sample, None if its answer obeys its instruction, else the reason.
+
+    Checked: exactly k lines, no illegal item (non-existent, repeated, in the shown history),
+    and per intent part: I1+/I3 all items in C (TCP = 1), I1- none (TCP = 0), I2* CPA = 1.
+    Samples without a list answer (I3r, I4) are not checked here and give None.
+    """
+    idx = [j for j, s in enumerate(samples) if s.get("k")]
+    out: list[str | None] = [None] * len(samples)
+    if not idx:
+        return out
+    cases = [
+        Case(output=samples[j]["messages"][-1]["content"], k=samples[j]["k"],
+             intent=_intents(samples[j]["intent"]), history=samples[j]["history"],
+             target=samples[j]["target"])
+        for j in idx
+    ]
+    results = score_batch(catalog, cases)
+    for j, case, res in zip(idx, cases, results, strict=True):
+        out[j] = _reason(case, res)
+    return out
+
+
+def _reason(case: Case, res) -> str | None:
+    m = res.metrics
+    if m["CorrectCount"] != 1:
+        return "wrong number of items"
+    if any(res.illegal):
+        return "illegal item (non-existent, repeated or in history)"
+    parts = m["parts"] if len(case.intents) > 1 else [m]
+    for intent, part in zip(case.intents, parts, strict=True):
+        if intent.kind in ("I1+", "I3") and part["TCP"] != 1:
+            return f"{intent.kind}: not every item is in '{intent.category}'"
+        if intent.kind == "I1-" and part["TCP"] != 0:
+            return f"I1-: an item is in '{intent.category}'"
+        if intent.kind.startswith("I2") and part["CPA"] != 1:
+            return f"{intent.kind}: proportion of '{intent.category}' not met"
+    return None
