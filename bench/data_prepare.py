@@ -30,7 +30,8 @@ t = time.perf_counter()
 ds, _ = registry.prepare("amazon", sys.argv[1], FilterConfig(5, 5))
 dt = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{ds.meta['raw']['interactions']} {dt:.2f} {peak:.0f} {len(ds.interactions)} {ds.n_users} {ds.n_items}")
+r = ds.meta["raw"]["interactions"]
+print(f"{r} {dt:.2f} {peak:.0f} {len(ds.interactions)} {ds.n_users} {ds.n_items}")
 """
 
 CHILD_BASELINE = r"""

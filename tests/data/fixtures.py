@@ -65,9 +65,9 @@ def steam(raw: Path, n_users: int = 6) -> Path:
     for u in range(n_users):
         for j, g in enumerate(games):
             reviews.append(
-                "{u'username': u'user %d', u'hours': 0.1, u'products': 41, u'product_id': u'%s', "
-                "u'page_order': 0, u'date': u'2017-12-%02d', u'text': u'It\\'s fun', "
-                "u'early_access': False, u'page': 1}" % (u, g, 1 + j + u)
+                f"{{u'username': u'user {u}', u'hours': 0.1, u'products': 41, u'product_id': u'{g}', "
+                f"u'page_order': 0, u'date': u'2017-12-{1 + j + u:02d}', u'text': u'It\\'s fun', "
+                "u'early_access': False, u'page': 1}"
             )
     reviews.append(reviews[0])  # a duplicate review
     reviews.insert(3, "this is not a python literal {")

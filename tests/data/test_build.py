@@ -33,7 +33,7 @@ def test_kcore_is_iterative():
     keep = kcore(users, items, user_core=2, item_core=2)
     assert keep.tolist() == [True, True, True, False, False, True, True, True]
     keep = kcore(users, items, user_core=3, item_core=2)
-    kept = set(zip(users[keep].tolist(), items[keep].tolist()))
+    kept = set(zip(users[keep].tolist(), items[keep].tolist(), strict=True))
     assert kept == {(0, 0), (0, 1), (0, 3), (2, 0), (2, 3), (2, 1)}
     assert kcore(users, items, 0, 0).all()
 

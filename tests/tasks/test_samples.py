@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-
-from ctrlrec import intents as wording
 from ctrlrec.scoring import Catalog
 from ctrlrec.scoring.intents import Intent, intent_from_json
+
+from ctrlrec import intents as wording
 from ctrlrec.tasks.build import build_samples
 from ctrlrec.tasks.config import TaskConfig
 from ctrlrec.tasks.context import PopularityRanker, TaskContext
@@ -97,7 +97,7 @@ def test_a_broken_label_is_caught(built):
                     and i not in s["labels"] and i not in s["history"])
     s["messages"][-1]["content"] = wording.numbered(
         [ds.catalog["title"][i] for i in s["labels"][:-1] + [bad_item]])
-    assert violations(cat, [s]) == ["I1-: an item is in '%s'" % s["intent"]["category"]]
+    assert violations(cat, [s]) == [f"I1-: an item is in '{s['intent']['category']}'"]
 
 
 def test_count_phrasing_only_when_exact():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -32,7 +31,7 @@ def _context(dataset: str, teacher: str):
     return TaskContext(ds, t, teacher_len=t.config.max_len), ds
 
 
-def _sizes(text: Optional[str]) -> dict[str, int]:
+def _sizes(text: str | None) -> dict[str, int]:
     from ctrlrec.errors import CtrlrecError
 
     out = {}
@@ -50,10 +49,10 @@ def _sizes(text: Optional[str]) -> dict[str, int]:
 def build(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
-    sizes: Optional[str] = typer.Option(None, help="Counts per task, e.g. I0=2000,I1+=1000."),
+    out: Path | None = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
+    sizes: str | None = typer.Option(None, help="Counts per task, e.g. I0=2000,I1+=1000."),
     scale: float = typer.Option(1.0, help="Multiply the paper's Table 8 proportions."),
-    general: Optional[Path] = typer.Option(None, help="ShareGPT / chat JSONL for I4."),
+    general: Path | None = typer.Option(None, help="ShareGPT / chat JSONL for I4."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Build the training mixture; every label is checked with ctrlrec.scoring."""
@@ -84,7 +83,7 @@ def build(
 def testset(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
+    out: Path | None = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
     seed: int = typer.Option(0, help="Random seed."),
     teacher_top: int = typer.Option(100, help="Teacher ranking length stored per case."),
 ) -> None:
@@ -107,7 +106,7 @@ def testset(
 def show(
     file: Path = typer.Argument(..., help="A samples or test-set JSONL file."),
     n: int = typer.Option(3, help="How many to show."),
-    task: Optional[str] = typer.Option(None, help="Only this task (e.g. I2<=)."),
+    task: str | None = typer.Option(None, help="Only this task (e.g. I2<=)."),
 ) -> None:
     """Print a few samples as chats."""
     from ctrlrec.errors import InputFileError

@@ -12,7 +12,9 @@ from fractions import Fraction
 import numpy as np
 
 
-def top_allowed(ranking: np.ndarray, allowed: np.ndarray, k: int, first: int | None = None) -> list[int] | None:
+def top_allowed(
+    ranking: np.ndarray, allowed: np.ndarray, k: int, first: int | None = None
+) -> list[int] | None:
     """The first k allowed items of the ranking; `first` (the target) leads when it is allowed."""
     head = [first] if first is not None and allowed[first] else []
     ok = allowed[ranking]
