@@ -81,3 +81,20 @@ def test_category_matrix_and_order():
 @pytest.mark.parametrize("core", [0, 1])
 def test_filter_disabled(core):
     assert kcore(np.array([0]), np.array([0]), core, core).tolist() == [True]
+
+
+def test_duplicate_titles_merge_into_the_first_item():
+    items = pd.DataFrame({"source_id": ["a", "b", "c"], "title": ["Same (1997)", "Other", "Same (1997)"],
+                          "categories": [["Drama"], ["Comedy"], ["Romance", "Drama"]]})
+    b = InteractionBuilder()
+    b.add("u", "c", 1)
+    b.add("u", "b", 2)
+    b.add("u", "a", 3)  # the same movie again under its other id: a duplicate interaction
+    b.add("v", "c", 1)
+    ds = canonicalize("t", b, items, FilterConfig(0, 0))
+    assert ds.catalog["title"].tolist() == ["Same (1997)", "Other"]
+    assert ds.catalog["categories"].iloc[0] == ["Drama", "Romance"]
+    assert ds.sequences[0].tolist() == [0, 1] and ds.sequences[1].tolist() == [0]
+    assert ds.meta["raw"]["items_merged_by_title"] == 1
+    kept = canonicalize("t", b, items, FilterConfig(0, 0, merge_duplicate_titles=False))
+    assert kept.n_items == 3

@@ -72,8 +72,8 @@ def test_prompt_number_matches_label_number(built):
         if s["form"] == "pct":
             assert wording.percent(it.proportion) in prompt
         else:
-            counts = re.findall(rf"(\d+) '{re.escape(it.category)}'|(\d+) of the", prompt)
-            n = int(next(a or b for a, b in counts))
+            assert s["instruction"] in prompt
+            n = int(re.findall(r"\d+", s["instruction"])[0])
             assert n == it.allowed(s["k"])
         assert it.kind == s["task"]
     assert seen_forms == {"pct", "count"}

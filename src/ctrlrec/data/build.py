@@ -22,10 +22,14 @@ class FilterConfig:
 
     user_core / item_core: iterative k-core, every kept user has >= user_core interactions and every
     kept item >= item_core (repeated until both hold). 0 or 1 disables a side.
+    merge_duplicate_titles: items that share a title become one item (the first in the catalog,
+    with the union of the categories). A language model names items by title, so two items with one
+    title could never be told apart (ml-100k lists 18 movies twice under two ids).
     """
 
     user_core: int = 5
     item_core: int = 5
+    merge_duplicate_titles: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,8 +97,15 @@ def canonicalize(
     raw_count = len(u)
     order_in_file = np.arange(raw_count)
 
-    # Map item codes to catalog rows; unknown items -> -1.
-    row_of_key = {k: r for r, k in enumerate(items["source_id"].tolist())}
+    # Map item codes to catalog rows; unknown items -> -1; duplicate titles -> their first row.
+    items = items.reset_index(drop=True)
+    n_merged = 0
+    if filt.merge_duplicate_titles:
+        items, canon = _merge_titles(items)
+        n_merged = int((canon != np.arange(len(items))).sum())
+    else:
+        canon = np.arange(len(items))
+    row_of_key = {k: int(canon[r]) for r, k in enumerate(items["source_id"].tolist())}
     keys = np.empty(len(builder.item_codes), dtype=object)
     for key, code in builder.item_codes.items():
         keys[code] = key
@@ -149,7 +160,24 @@ def canonicalize(
                 "catalog_items": len(items),
                 "unknown_item_interactions": int((~known).sum()),
                 "duplicates_removed": int(dup_count),
+                "items_merged_by_title": n_merged,
             },
         }
     )
     return Dataset(name=name, catalog=catalog, interactions=inter, users=users, meta=meta)
+
+
+def _merge_titles(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """canon[r] = the first row with row r's title; that row gets the union of the categories."""
+    first = items.groupby("title", sort=False).cumcount() == 0
+    head_of = {t: r for r, t in zip(np.flatnonzero(first), items["title"][first], strict=True)}
+    canon = np.array([head_of[t] for t in items["title"]], dtype=np.int64)
+    dup = np.flatnonzero(canon != np.arange(len(items)))
+    if len(dup):
+        items = items.copy()
+        cats = items["categories"].tolist()
+        for r in dup:
+            head = canon[r]
+            cats[head] = list(dict.fromkeys(list(cats[head]) + list(cats[r])))
+        items["categories"] = cats
+    return items, canon

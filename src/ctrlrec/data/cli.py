@@ -54,6 +54,8 @@ def prepare(
     user_core: int | None = typer.Option(None, help="Keep users with >= this many interactions."),
     item_core: int | None = typer.Option(None, help="Keep items with >= this many interactions."),
     strict: bool = typer.Option(False, help="Stop at the first malformed line."),
+    keep_duplicate_titles: bool = typer.Option(
+        False, help="Keep items that share a title apart (default: merge them into one)."),
     interactions: str | None = typer.Option(None, help="csv: interactions file."),
     items: str | None = typer.Option(None, help="csv: items file."),
     sep: str = typer.Option(",", help="csv: field separator."),
@@ -76,6 +78,7 @@ def prepare(
     filt = FilterConfig(
         user_core=src.default_filter.user_core if user_core is None else user_core,
         item_core=src.default_filter.item_core if item_core is None else item_core,
+        merge_duplicate_titles=not keep_duplicate_titles,
     )
     opts: dict = {}
     if name == "csv":

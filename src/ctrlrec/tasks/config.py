@@ -72,6 +72,8 @@ class TestsetConfig:
     count_k: k range of the count test (paper: 11..15).
     """
 
+    __test__ = False  # not a pytest class, despite the name
+
     seed: int = 0
     history_max: int = 10
     teacher_top: int = 100

@@ -104,7 +104,7 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
     return {
         "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
         "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
-        "candidates": cands, "form": form, "user": d.user,
+        "candidates": cands, "form": form, "instruction": text, "user": d.user,
     }
 
 
