@@ -40,8 +40,8 @@ def reference(cat, text, k, intents, history, target, teacher):
         km = k * intent.share
         c = cat.category(intent.category) if intent.category else None
 
-        def in_c(it, c=c):
-            return c is not None and it >= 0 and intent.category in cat_of(cat, it)
+        def in_c(it, c=c, name=intent.category):
+            return c is not None and it >= 0 and name in cat_of(cat, it)
 
         cin = cout = 0
         ctl = []
@@ -112,4 +112,4 @@ def cat_of(cat, index):
     return set(c)
 
 
-__all__ = ["reference", "Fraction"]
+__all__ = ["Fraction", "reference"]
