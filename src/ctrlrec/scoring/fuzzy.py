@@ -68,12 +68,14 @@ class FuzzyIndex:
         return sorted(self._by_length[lo:hi])
 
     def _filter(self, query: str, q: int, window: int) -> list[int] | None:
-        """Prefix + count filter on positional q-grams; None when the length window is cheaper."""
+        """Prefix filter on positional q-grams; None when the length window is cheaper."""
         n, d = len(query), self.d
         get = self.grams[q].get
+        postings = [get(query[p:p + q]) for p in range(n - q + 1)]
+        if postings.count(None) > q * d:  # more absent q-grams than edits can explain: no match
+            return []
         rare = []
-        for p in range(n - q + 1):
-            e = get(query[p:p + q])
+        for p, e in enumerate(postings):
             if e is None:
                 rare.append((0, None, 0, 0))
             else:
