@@ -153,7 +153,8 @@ def run(spec: tuple, label: str, n_cases: int, n_base: int, seed: int) -> dict:
     base_t = time.perf_counter() - t0
     assert np.array_equal(a.item, b.item), "indexed and linear-scan grounding disagree"
     out = {"catalog": label, "cases": n_cases, "index_build_s": build, "seconds": full,
-           "cases_per_s": n_cases / full, "cases_per_cpu_s": n_cases / cpu, "sub": n_base, "sub_indexed_cps": n_base / idx_t,
+           "cases_per_s": n_cases / full, "cases_per_cpu_s": n_cases / cpu, "sub": n_base,
+           "sub_indexed_cps": n_base / idx_t,
            "sub_baseline_cps": n_base / base_t, "speedup": base_t / idx_t,
            "nonexistent": float(res.flags.nonexistent.mean())}
     print(f"{label}: {n_cases:,} cases in {full:.2f} s = {out['cases_per_s']:,.0f} cases/s wall, "
