@@ -1,0 +1,165 @@
+"""The catalog as prebuilt indexes: titles -> items (spec §2.2) and items x categories.
+
+Items are ordered by `item_id`; "the earlier catalog item" means the smaller item_id, so the row
+order of the table never changes a result. Internally an item is its position in that order (its
+*index*); for a prepared dataset (dense ids 0..n-1) index and item_id are the same number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.scoring.fuzzy import FuzzyIndex
+from ctrlrec.scoring.parse import normalise
+
+_CACHE_MAX = 1 << 20
+
+
+class Catalog:
+    """Exact and normalised title maps, a lazily built fuzzy index, and category membership."""
+
+    def __init__(self, item_ids, titles, categories):
+        ids = np.asarray(item_ids, dtype=np.int64)
+        n = len(ids)
+        if len(titles) != n or len(categories) != n:
+            raise CtrlrecError("catalog: item_id, title and categories must have the same length")
+        order = np.argsort(ids, kind="stable")
+        self.ids = ids[order]
+        if n and np.any(self.ids[1:] == self.ids[:-1]):
+            dup = int(self.ids[1:][self.ids[1:] == self.ids[:-1]][0])
+            raise CtrlrecError(f"catalog: item_id {dup} appears twice; expected unique item ids")
+        self.dense = bool(n == 0 or (self.ids[0] == 0 and self.ids[-1] == n - 1))
+        self.titles: list[str] = [str(titles[i]) for i in order]
+        cats = [list(categories[i]) for i in order]
+        self.category_names: list[str] = sorted({c for cs in cats for c in cs})
+        self.category_index = {c: j for j, c in enumerate(self.category_names)}
+        self.exact: dict[str, int] = {}
+        self.normalised: dict[str, int] = {}
+        for i, t in enumerate(self.titles):
+            self.exact.setdefault(t, i)
+            self.normalised.setdefault(normalise(t), i)
+        self._fuzzy: FuzzyIndex | None = None
+        self._cache: dict[str, int] = {}
+        self._build_membership(cats)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> Catalog:
+        """From a table with columns item_id, title, categories (a list of strings per item)."""
+        missing = {"item_id", "title", "categories"} - set(df.columns)
+        if missing:
+            raise CtrlrecError(f"catalog table lacks columns {sorted(missing)}; "
+                               "expected item_id, title, categories")
+        return cls(df["item_id"].to_numpy(), df["title"].tolist(), df["categories"].tolist())
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    # -- categories -------------------------------------------------------------------------
+    def _build_membership(self, cats: list[list[str]]) -> None:
+        n, m = len(cats), len(self.category_names)
+        rows = np.fromiter((i for i, cs in enumerate(cats) for _ in cs), dtype=np.int64)
+        cols = np.fromiter((self.category_index[c] for cs in cats for c in cs), dtype=np.int64)
+        self._n_cat = m
+        if n * m <= 50_000_000:  # a dense bool matrix when it is small, sorted pair keys otherwise
+            self._matrix: np.ndarray | None = np.zeros((n + 1, max(m, 1)), dtype=bool)
+            self._matrix[rows, cols] = True  # row n stays False: index -1 (non-existent) lands there
+            self._keys = None
+        else:
+            self._matrix = None
+            self._keys = np.unique(rows * m + cols)
+
+    def category(self, name: str) -> int:
+        """The index of category `name`; a CtrlrecError naming the known ones if it is unknown."""
+        try:
+            return self.category_index[name]
+        except KeyError:
+            known = ", ".join(self.category_names[:30]) + (" ..." if len(self.category_names) > 30 else "")
+            raise CtrlrecError(f"category {name!r} is unknown to the catalog; expected one of: {known}") \
+                from None
+
+    def in_category(self, index, category) -> np.ndarray:
+        """Element-wise: is item `index` (-1 = non-existent, never in) in category `category` (index)?"""
+        index = np.asarray(index, dtype=np.int64)
+        category = np.asarray(category, dtype=np.int64)
+        if self._matrix is not None:
+            return self._matrix[index, category]  # -1 picks the all-False last row
+        keys = index * self._n_cat + category
+        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return (index >= 0) & (len(self._keys) > 0) & (self._keys[pos] == keys)
+
+    # -- ids ------------------------------------------------------------------------------------
+    def index_of(self, item_ids, what: str = "item id") -> np.ndarray:
+        """Indexes of external item ids; a CtrlrecError for an id the catalog does not have."""
+        ids = np.asarray(item_ids, dtype=np.int64).reshape(-1)
+        if self.dense:
+            bad = (ids < 0) | (ids >= len(self))
+            pos = ids
+        else:
+            pos = np.minimum(np.searchsorted(self.ids, ids), max(len(self) - 1, 0))
+            bad = (self.ids[pos] != ids) if len(self) else np.ones(len(ids), dtype=bool)
+        if bad.any():
+            raise CtrlrecError(f"{what} {int(ids[bad][0])} is not in the catalog")
+        return pos
+
+    def id_of(self, index: int) -> int:
+        return int(self.ids[index])
+
+    # -- grounding (spec §2.2) ---------------------------------------------------------------
+    @property
+    def fuzzy(self) -> FuzzyIndex:
+        if self._fuzzy is None:
+            self._fuzzy = FuzzyIndex(self.titles)
+        return self._fuzzy
+
+    def ground(self, raw: str) -> int:
+        """Index of the item a raw title grounds to, or -1 if it is non-existent."""
+        i = self.exact.get(raw)
+        if i is not None:
+            return i
+        i = self._cache.get(raw)
+        if i is None:
+            i = self._ground_slow(raw)
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[raw] = i
+        return i
+
+    def _ground_slow(self, raw: str) -> int:
+        if not raw:  # spec §7: an empty raw title is non-existent
+            return -1
+        i = self.normalised.get(normalise(raw))
+        if i is not None:
+            return i
+        return self.fuzzy.nearest(raw)[0]
+
+    def ground_many(self, raws: list[str]) -> np.ndarray:
+        """`ground` over a batch: one dict probe per title, the slow steps once per distinct miss."""
+        get = self.exact.get
+        hits = [get(t, -2) for t in raws]
+        out = np.fromiter(hits, dtype=np.int64, count=len(hits))
+        miss = np.flatnonzero(out == -2)
+        if len(miss):
+            ground = self.ground
+            memo: dict[str, int] = {}
+            for j in miss.tolist():
+                t = raws[j]
+                i = memo.get(t)
+                if i is None:
+                    i = memo[t] = ground(t)
+                out[j] = i
+        return out
+
+    def ground_input(self, title, what: str) -> int:
+        """A title or item id given as input (history, target): its index, or a CtrlrecError."""
+        if isinstance(title, bool):
+            raise CtrlrecError(f"{what} must be a catalog title or an item id (got {title!r})")
+        if isinstance(title, int):
+            return int(self.index_of([title], what)[0])
+        if not isinstance(title, str):
+            raise CtrlrecError(f"{what} must be a catalog title or an item id (got {title!r})")
+        i = self.ground(title)
+        if i < 0:
+            raise CtrlrecError(f"{what} {title!r} is not a title of the catalog")
+        return i
