@@ -4,10 +4,10 @@ import re
 
 import numpy as np
 import pytest
-from ctrlrec.scoring import Catalog
-from ctrlrec.scoring.intents import Intent, intent_from_json
 
 from ctrlrec import intents as wording
+from ctrlrec.scoring import Catalog
+from ctrlrec.scoring.intents import Intent, intent_from_json
 from ctrlrec.tasks.build import build_samples
 from ctrlrec.tasks.config import TaskConfig
 from ctrlrec.tasks.context import PopularityRanker, TaskContext
