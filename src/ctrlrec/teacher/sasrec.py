@@ -1,0 +1,108 @@
+"""SASRec (Kang & McAuley, 2018): a causal Transformer over a user's item sequence.
+
+Item ids inside the model are shifted by one so that 0 is padding; sequences are left-padded
+(right-aligned), so the last position always holds the most recent item. `forward` is the training
+path (hidden states at every position, one next-item prediction each); `score_last` is the inference
+path (scores of all catalog items after the last position, in dataset item ids 0..n_items-1).
+Output scores are dot products with the (tied) item embeddings, as in the paper.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ctrlrec.teacher.config import TeacherConfig
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, hidden: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, h = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.out(y.transpose(1, 2).reshape(b, n, h))
+
+
+class Block(nn.Module):
+    """Attention + feed-forward, each with a residual; LayerNorm before (pre-LN) or after (post-LN)."""
+
+    def __init__(self, cfg: TeacherConfig):
+        super().__init__()
+        self.prenorm = cfg.prenorm
+        self.attn = CausalSelfAttention(cfg.hidden, cfg.heads, cfg.dropout)
+        self.ffn = nn.Sequential(
+            nn.Linear(cfg.hidden, cfg.ffn_mult * cfg.hidden), nn.GELU(),
+            nn.Linear(cfg.ffn_mult * cfg.hidden, cfg.hidden),
+        )
+        self.norm1 = nn.LayerNorm(cfg.hidden)
+        self.norm2 = nn.LayerNorm(cfg.hidden)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.prenorm:
+            x = x + self.drop(self.attn(self.norm1(x), mask))
+            return x + self.drop(self.ffn(self.norm2(x)))
+        x = self.norm1(x + self.drop(self.attn(x, mask)))
+        return self.norm2(x + self.drop(self.ffn(x)))
+
+
+class SASRec(nn.Module):
+    def __init__(self, n_items: int, cfg: TeacherConfig):
+        super().__init__()
+        self.n_items = n_items
+        self.max_len = cfg.max_len
+        self.item_emb = nn.Embedding(n_items + 1, cfg.hidden, padding_idx=0)
+        self.pos_emb = nn.Embedding(cfg.max_len, cfg.hidden)
+        self.emb_norm = nn.LayerNorm(cfg.hidden)
+        self.emb_drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
+        # Pre-LN leaves the residual stream unnormalised, so it needs a final norm; post-LN does not.
+        self.final_norm = nn.LayerNorm(cfg.hidden) if cfg.prenorm else nn.Identity()
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        # Small normal init (BERT/RecBole style); the default uniform init trains slower here.
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+            if isinstance(m, nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
+            if isinstance(m, nn.Embedding) and m.padding_idx is not None:
+                m.weight.data[m.padding_idx].zero_()
+
+    @staticmethod
+    def attention_mask(seq: torch.Tensor) -> torch.Tensor:
+        """[B, 1, L, L] bool: causal and not padding; a padding query may see itself (avoids NaN)."""
+        n = seq.shape[1]
+        causal = torch.ones(n, n, dtype=torch.bool, device=seq.device).tril()
+        keys = (seq != 0)[:, None, None, :]
+        eye = torch.eye(n, dtype=torch.bool, device=seq.device)
+        return (causal & keys) | eye
+
+    def forward(self, seq: torch.Tensor) -> torch.Tensor:
+        """Hidden states [B, L, H] for shifted item ids [B, L] (0 = padding, L <= max_len)."""
+        n = seq.shape[1]
+        pos = torch.arange(self.max_len - n, self.max_len, device=seq.device)
+        x = self.emb_drop(self.emb_norm(self.item_emb(seq) + self.pos_emb(pos)))
+        mask = self.attention_mask(seq)
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.final_norm(x)
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Scores of every real item (dataset ids 0..n_items-1) for hidden states [..., H]."""
+        return h @ self.item_emb.weight[1:].T
+
+    def score_last(self, seq: torch.Tensor) -> torch.Tensor:
+        """Inference path: [B, n_items] scores of the next item after each (left-padded) sequence."""
+        return self.logits(self.forward(seq)[:, -1])
