@@ -97,7 +97,7 @@ class Teacher:
         scores[torch.from_numpy(rows).to(scores.device), torch.from_numpy(cols).to(scores.device)] = (
             -torch.inf)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def scores(self, histories: Histories, mask_history: bool = True) -> torch.Tensor:
         """[B, n_items] float32 next-item scores; history items are -inf unless mask_history=False."""
         hs = self._check(histories)
