@@ -104,6 +104,14 @@ def test_metrics_and_popularity():
     assert sc[0, 1] == -torch.inf and int(sc.argmax()) == 2
 
 
+def test_masked_target_is_a_miss():
+    from ctrlrec.teacher.evaluate import target_ranks
+
+    pop = Popularity([np.array([0, 1, 2, 3])], 4)
+    ranks = target_ranks(pop, [[0, 1], [0, 1]], np.array([1, 3]))
+    assert ranks.tolist() == [4, 1]
+
+
 def test_bad_config_raises():
     with pytest.raises(CtrlrecError, match="loss"):
         tiny_config(loss="mse")

@@ -1,7 +1,8 @@
 """Full-ranking evaluation (HR/NDCG@5/10/20, earlier items masked) and a popularity floor.
 
 Every catalog item is a candidate (no sampled negatives). A target's rank is the number of
-candidates scored strictly higher; the user's earlier items are never candidates.
+candidates scored strictly higher; the user's earlier items are never candidates (so a target the
+user had already seen counts as a miss, rank n_items).
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ def target_ranks(scorer: Scorer, histories: Sequence[np.ndarray], targets: np.nd
         sc = scorer.scores(histories[s:s + batch])
         tgt = torch.as_tensor(targets[s:s + batch], device=sc.device)
         t = sc.gather(1, tgt[:, None])
-        out[s:s + batch] = (sc > t).sum(1).cpu().numpy()
+        r = (sc > t).sum(1)
+        # A target that is also an earlier item is masked (-inf): it can never be recommended.
+        r[torch.isinf(t[:, 0])] = sc.shape[1]
+        out[s:s + batch] = r.cpu().numpy()
     return out
 
 
