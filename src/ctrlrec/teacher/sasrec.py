@@ -24,9 +24,12 @@ class CausalSelfAttention(nn.Module):
         self.out = nn.Linear(hidden, hidden)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, last: bool = False) -> torch.Tensor:
+        """Attention over x; with last=True only the last position's output [B, 1, H]."""
         b, n, h = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
+        if last:
+            q, mask, n = q[:, :, -1:], mask[:, :, -1:], 1
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
         )
@@ -48,11 +51,14 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(cfg.hidden)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, last: bool = False) -> torch.Tensor:
+        """[B, L, H] -> [B, L, H]; with last=True only the last position, [B, 1, H] (inference:
+        the final block needs keys and values everywhere but a query at the last position only)."""
+        res = x[:, -1:] if last else x
         if self.prenorm:
-            x = x + self.drop(self.attn(self.norm1(x), mask))
+            x = res + self.drop(self.attn(self.norm1(x), mask, last))
             return x + self.drop(self.ffn(self.norm2(x)))
-        x = self.norm1(x + self.drop(self.attn(x, mask)))
+        x = self.norm1(res + self.drop(self.attn(x, mask, last)))
         return self.norm2(x + self.drop(self.ffn(x)))
 
 
@@ -89,14 +95,15 @@ class SASRec(nn.Module):
         eye = torch.eye(n, dtype=torch.bool, device=seq.device)
         return (causal & keys) | eye
 
-    def forward(self, seq: torch.Tensor) -> torch.Tensor:
-        """Hidden states [B, L, H] for shifted item ids [B, L] (0 = padding, L <= max_len)."""
+    def forward(self, seq: torch.Tensor, last: bool = False) -> torch.Tensor:
+        """Hidden states [B, L, H] for shifted item ids [B, L] (0 = padding, L <= max_len);
+        with last=True only the last position's, [B, 1, H]."""
         n = seq.shape[1]
         pos = torch.arange(self.max_len - n, self.max_len, device=seq.device)
         x = self.emb_drop(self.emb_norm(self.item_emb(seq) + self.pos_emb(pos)))
         mask = self.attention_mask(seq)
-        for block in self.blocks:
-            x = block(x, mask)
+        for i, block in enumerate(self.blocks):
+            x = block(x, mask, last=last and i == len(self.blocks) - 1)
         return self.final_norm(x)
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:
@@ -105,4 +112,4 @@ class SASRec(nn.Module):
 
     def score_last(self, seq: torch.Tensor) -> torch.Tensor:
         """Inference path: [B, n_items] scores of the next item after each (left-padded) sequence."""
-        return self.logits(self.forward(seq)[:, -1])
+        return self.logits(self.forward(seq, last=True)[:, -1])
