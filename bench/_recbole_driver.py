@@ -16,11 +16,11 @@ import torch
 spec = json.loads(open(sys.argv[1]).read())
 torch.set_num_threads(spec["threads"])
 
-from recbole.config import Config  # noqa: E402
-from recbole.data import create_dataset, data_preparation  # noqa: E402
-from recbole.model.sequential_recommender import SASRec  # noqa: E402
-from recbole.trainer import Trainer  # noqa: E402
-from recbole.utils import init_logger, init_seed  # noqa: E402
+from recbole.config import Config
+from recbole.data import create_dataset, data_preparation
+from recbole.model.sequential_recommender import SASRec
+from recbole.trainer import Trainer
+from recbole.utils import init_logger, init_seed
 
 LOG = open(spec["log"], "a")
 

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from teacher_synth import N_ITEMS
 
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.teacher import Teacher
-
-from teacher_synth import N_ITEMS
 
 HISTORIES = [[3, 4, 5], [10, 11, 12, 13], [0], [], list(range(0, 20, 2))]
 

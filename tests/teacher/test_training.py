@@ -3,29 +3,32 @@ import json
 import numpy as np
 import pytest
 import torch
+from teacher_synth import N_ITEMS, tiny_config
 
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.teacher import Teacher
-from ctrlrec.teacher.evaluate import Popularity, evaluate, metrics
+from ctrlrec.teacher.evaluate import (
+    Popularity,
+    evaluate,
+    metrics,
+    split_histories,
+    target_ranks,
+)
 from ctrlrec.teacher.sasrec import SASRec
 from ctrlrec.teacher.train import make_windows, train
-
-from teacher_synth import N_ITEMS, tiny_config
 
 
 def test_overfits_to_hr1(trained_run, cyclic):
     run, res = trained_run
     assert res["test"]["hr@5"] == 1.0
     teacher = Teacher.load(run, device="cpu")
-    from ctrlrec.teacher.evaluate import split_histories, target_ranks
-
     hs, targets = split_histories(cyclic, "test")
     assert (target_ranks(teacher, hs, targets) == 0).all()  # HR@1 = 1
     assert res["test"]["ndcg@10"] > res["popularity"]["ndcg@10"]
 
 
 def test_run_directory_contents(trained_run):
-    run, res = trained_run
+    run, _ = trained_run
     for name in ("config.json", "categories.json", "model.safetensors", "metrics.json",
                  "manifest.json", "checkpoint/state.json", "checkpoint/state.safetensors"):
         assert (run / name).is_file(), name
@@ -106,8 +109,6 @@ def test_metrics_and_popularity():
 
 
 def test_masked_target_is_a_miss():
-    from ctrlrec.teacher.evaluate import target_ranks
-
     pop = Popularity([np.array([0, 1, 2, 3])], 4)
     ranks = target_ranks(pop, [[0, 1], [0, 1]], np.array([1, 3]))
     assert ranks.tolist() == [4, 1]
@@ -122,8 +123,6 @@ def test_bad_config_raises():
 
 def test_evaluate_valid_split(trained_run, cyclic):
     run, _ = trained_run
-    from ctrlrec.teacher.evaluate import split_histories, target_ranks
-
     teacher = Teacher.load(run, device="cpu")
     assert evaluate(teacher, cyclic, "valid")["hr@5"] == 1.0
     hs, targets = split_histories(cyclic, "valid")

@@ -7,7 +7,7 @@
 from ctrlrec.teacher.api import Teacher
 from ctrlrec.teacher.config import Runtime, TeacherConfig
 
-__all__ = ["Teacher", "TeacherConfig", "Runtime", "train"]
+__all__ = ["Runtime", "Teacher", "TeacherConfig", "train"]
 
 
 def __getattr__(name):  # lazy: importing the package should not pull in the training loop

@@ -14,8 +14,8 @@ Conventions:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -45,7 +45,7 @@ class Teacher:
 
     # ---- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | Path, device: str = "auto", precision: str = "fp32") -> "Teacher":
+    def load(cls, run_dir: str | Path, device: str = "auto", precision: str = "fp32") -> Teacher:
         """Load `model.safetensors`, `config.json` and `categories.json` from a run directory."""
         run = Path(run_dir)
         for name in ("config.json", "model.safetensors"):
@@ -78,7 +78,7 @@ class Teacher:
         return out
 
     def _pad(self, hs: list[np.ndarray]) -> torch.Tensor:
-        """Left-padded, +1 shifted model input [B, L] with the last max_len items of each history."""
+        """Left-padded, +1-shifted model input [B, L]: the last max_len items of each history."""
         n = max(1, min(self.config.max_len, max((len(h) for h in hs), default=1)))
         seq = np.zeros((len(hs), n), dtype=np.int64)
         for b, h in enumerate(hs):
@@ -94,12 +94,12 @@ class Teacher:
             return
         rows = np.repeat(np.arange(len(items)), lens)
         cols = np.concatenate([np.asarray(x, dtype=np.int64) for x in items])
-        scores[torch.from_numpy(rows).to(scores.device), torch.from_numpy(cols).to(scores.device)] = (
-            -torch.inf)
+        dev = scores.device
+        scores[torch.from_numpy(rows).to(dev), torch.from_numpy(cols).to(dev)] = -torch.inf
 
     @torch.no_grad()
     def scores(self, histories: Histories, mask_history: bool = True) -> torch.Tensor:
-        """[B, n_items] float32 next-item scores; history items are -inf unless mask_history=False."""
+        """[B, n_items] float32 next-item scores; history items -inf unless mask_history=False."""
         hs = self._check(histories)
         out = torch.empty(len(hs), self.n_items, dtype=torch.float32, device=self.runtime.device)
         step = self.config.eval_batch

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -28,7 +27,7 @@ def _metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @app.command()
 def train(
     dataset: str = typer.Option(..., help="Prepared dataset name or folder, e.g. ml-100k."),
-    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/teacher-DATASET)."),
+    out: Path | None = typer.Option(None, help="Run directory (default runs/teacher-DATASET)."),
     resume: bool = typer.Option(False, help="Continue the interrupted run in --out."),
     overwrite: bool = typer.Option(False, help="Start again even if --out holds a run."),
     max_len: int = typer.Option(50, help="Most recent items the model sees."),
@@ -81,7 +80,7 @@ def train(
 def evaluate(
     run: Path = typer.Argument(..., help="Teacher run directory."),
     split: str = typer.Option("test", help="'test' or 'valid'."),
-    dataset: Optional[str] = typer.Option(None, help="Dataset (default: the one it was trained on)."),
+    dataset: str | None = typer.Option(None, help="Dataset (default: the one it was trained on)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
 ) -> None:
     """Full-ranking HR/NDCG@5/10/20 of a trained teacher and of popularity."""
@@ -107,8 +106,8 @@ def recommend(
     run: Path = typer.Argument(..., help="Teacher run directory."),
     user: int = typer.Option(..., help="User id (dense, 0-based) of the trained dataset."),
     k: int = typer.Option(10, help="How many items."),
-    include: Optional[str] = typer.Option(None, help="Only items of this category."),
-    exclude: Optional[str] = typer.Option(None, help="No items of this category."),
+    include: str | None = typer.Option(None, help="Only items of this category."),
+    exclude: str | None = typer.Option(None, help="No items of this category."),
     history: int = typer.Option(5, help="How many of the user's latest items to show."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
 ) -> None:

@@ -32,7 +32,7 @@ class TeacherConfig:
     dropout: float = 0.2
     """Dropout on embeddings, attention weights and block outputs."""
     prenorm: bool = False
-    """LayerNorm before each sub-layer (pre-LN) instead of after the residual (post-LN, as SASRec)."""
+    """LayerNorm before each sub-layer (pre-LN) instead of after the residual (post-LN, SASRec)."""
     loss: str = "ce"
     """'ce': full-softmax cross-entropy over all items (the paper's teacher); 'bce': binary
     cross-entropy with `negatives` uniformly sampled negatives per position (original SASRec)."""
@@ -73,7 +73,8 @@ class TeacherConfig:
             (0.0 <= self.dropout < 1.0, "dropout", "a value in [0, 1)"),
             (self.loss in ("ce", "bce"), "loss", "'ce' or 'bce'"),
             (self.negatives >= 1, "negatives", "an integer >= 1"),
-            (self.windows in ("chunks", "last", "random"), "windows", "'chunks', 'last' or 'random'"),
+            (self.windows in ("chunks", "last", "random"), "windows",
+             "'chunks', 'last' or 'random'"),
             (self.batch_size >= 1 and self.eval_batch >= 1, "batch_size", "an integer >= 1"),
             (self.lr > 0, "lr", "a positive number"),
             (self.epochs >= 1 and self.patience >= 1, "epochs/patience", "integers >= 1"),
@@ -87,7 +88,7 @@ class TeacherConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TeacherConfig":
+    def from_dict(cls, d: dict) -> TeacherConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -104,7 +105,7 @@ class Runtime:
     dtype: torch.dtype
 
     @classmethod
-    def resolve(cls, device: str = "auto", precision: str = "auto", threads: int = 0) -> "Runtime":
+    def resolve(cls, device: str = "auto", precision: str = "auto", threads: int = 0) -> Runtime:
         if threads > 0:
             torch.set_num_threads(threads)
         if device == "auto":

@@ -7,7 +7,8 @@ user had already seen counts as a miss, rank n_items).
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -84,4 +85,4 @@ def evaluate_with_floor(scorer: Scorer, ds: Dataset, split: str = "test",
     pop = Popularity(ds.split.train, ds.n_items)
     return {"sasrec": evaluate(scorer, ds, split, batch),
             "popularity": evaluate(pop, ds, split, batch),
-            "users": int(len(ds.split.eval_users))}
+            "users": len(ds.split.eval_users)}

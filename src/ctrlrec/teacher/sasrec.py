@@ -37,7 +37,7 @@ class CausalSelfAttention(nn.Module):
 
 
 class Block(nn.Module):
-    """Attention + feed-forward, each with a residual; LayerNorm before (pre-LN) or after (post-LN)."""
+    """Attention + feed-forward, each with a residual; LayerNorm before (pre-LN) or after (post)."""
 
     def __init__(self, cfg: TeacherConfig):
         super().__init__()
@@ -72,7 +72,7 @@ class SASRec(nn.Module):
         self.emb_norm = nn.LayerNorm(cfg.hidden)
         self.emb_drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.layers))
-        # Pre-LN leaves the residual stream unnormalised, so it needs a final norm; post-LN does not.
+        # Pre-LN leaves the residual stream unnormalised, so it needs a final norm; post-LN not.
         self.final_norm = nn.LayerNorm(cfg.hidden) if cfg.prenorm else nn.Identity()
         self.apply(self._init)
 
@@ -88,7 +88,7 @@ class SASRec(nn.Module):
 
     @staticmethod
     def attention_mask(seq: torch.Tensor) -> torch.Tensor:
-        """[B, 1, L, L] bool: causal and not padding; a padding query may see itself (avoids NaN)."""
+        """[B, 1, L, L] bool: causal, not padding; a padding query may see itself (avoids NaN)."""
         n = seq.shape[1]
         causal = torch.ones(n, n, dtype=torch.bool, device=seq.device).tril()
         keys = (seq != 0)[:, None, None, :]
@@ -111,5 +111,5 @@ class SASRec(nn.Module):
         return h @ self.item_emb.weight[1:].T
 
     def score_last(self, seq: torch.Tensor) -> torch.Tensor:
-        """Inference path: [B, n_items] scores of the next item after each (left-padded) sequence."""
+        """Inference path: [B, n_items] scores of the next item after each left-padded sequence."""
         return self.logits(self.forward(seq, last=True)[:, -1])

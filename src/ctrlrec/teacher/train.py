@@ -11,8 +11,8 @@ for --resume, and early stopping after `patience` epochs without improvement.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
