@@ -79,7 +79,8 @@ def recbole_venv(root: Path) -> tuple[Path, list[str]]:
           "tensorboard not installed: no-op SummaryWriter")
     patch("trainer/trainer.py", "torch.load(checkpoint_file, map_location=self.device)",
           "torch.load(checkpoint_file, map_location=self.device, weights_only=False)",
-          "torch>=2.6 torch.load defaults to weights_only=True; RecBole's checkpoint holds a Config")
+          "torch>=2.6 torch.load defaults to weights_only=True; RecBole's checkpoint holds "
+          "a Config")
     patch("trainer/trainer.py", "torch.load(resume_file, map_location=self.device)",
           "torch.load(resume_file, map_location=self.device, weights_only=False)",
           "same, for resume_checkpoint")
@@ -112,7 +113,8 @@ def api_latency(run: Path, ds, n: int = 1000) -> dict:
     out = {}
     for name, fn in [("topk10", lambda: teacher.topk(hs, 10)),
                      ("topk10_include", lambda: teacher.topk(hs, 10, include=ds.categories[0])),
-                     ("ranking", lambda: teacher.ranking(hs)), ("ranks", lambda: teacher.ranks(hs))]:
+                     ("ranking", lambda: teacher.ranking(hs)),
+                     ("ranks", lambda: teacher.ranks(hs))]:
         fn()
         t0 = time.perf_counter()
         fn()
@@ -172,7 +174,8 @@ def bench(source: str, args, py: Path, root: Path) -> dict:
         "dataset": name, "n_users": ds.n_users, "n_items": ds.n_items,
         "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
         "recbole": {
-            "epochs": len(rb_hist), "train_s_per_epoch": float(np.mean([h["train_s"] for h in rb_hist])),
+            "epochs": len(rb_hist),
+            "train_s_per_epoch": float(np.mean([h["train_s"] for h in rb_hist])),
             "epoch_s": rb_hist[-1]["wall_s"] / len(rb_hist),
             "best_valid_ndcg@10": rb_best["valid_ndcg@10"], "best_epoch": rb_reach[0],
             "best_wall_s": rb_reach[1], "test_hr@10": rb_done["test"]["hit@10"],
@@ -203,7 +206,8 @@ def report(r: dict) -> str:
     lines.append(f"{'popularity':10}{'':70}{pop['hr@10']:11.4f}{pop['ndcg@10']:13.4f}")
     if us["reach_recbole_best"]:
         ep, wall = us["reach_recbole_best"]
-        lines.append(f"ctrlrec reaches RecBole's best valid NDCG@10 ({rb['best_valid_ndcg@10']:.4f})"
+        lines.append(f"ctrlrec reaches RecBole's best valid NDCG@10 "
+                     f"({rb['best_valid_ndcg@10']:.4f})"
                      f" at epoch {ep}, {wall:.0f} s: {r['speedup_to_recbole_best']:.1f}x sooner "
                      f"than RecBole ({rb['best_wall_s']:.0f} s)")
     else:
