@@ -86,12 +86,13 @@ class MaskedTrainer(Trainer):
 
 model = SASRec(config, train_data.dataset).to(config["device"])
 trainer = MaskedTrainer(config, model)
-t_start = time.perf_counter()
+t_start, c_start = time.perf_counter(), time.process_time()
 
 
 def on_epoch(epoch_idx, valid_score):
     emit({"event": "epoch", "epoch": epoch_idx + 1, "valid_ndcg@10": float(valid_score),
-          "train_s": trainer._last_train_s, "wall_s": time.perf_counter() - t_start})
+          "train_s": trainer._last_train_s, "wall_s": time.perf_counter() - t_start,
+          "cpu_s": time.process_time() - c_start})
 
 
 trainer.fit(train_data, valid_data, saved=True, show_progress=False, callback_fn=on_epoch)
