@@ -128,9 +128,10 @@ def recommend(
     shown = Table(title=f"user {user}: latest {min(history, len(seq))} of {len(seq)} items")
     for col in ("item", "title", "categories"):
         shown.add_column(col)
-    for i in seq[-history:] if history > 0 else []:
-        shown.add_row(str(i), cat.at[i, "title"], ", ".join(cat.at[i, "categories"]))
-    console.print(shown)
+    if history > 0:
+        for i in seq[-history:]:
+            shown.add_row(str(i), cat.at[i, "title"], ", ".join(cat.at[i, "categories"]))
+        console.print(shown)
     what = f" in {include}" if include else (f" not in {exclude}" if exclude else "")
     table = Table(title=f"top {k}{what}")
     for col in ("rank", "item", "title", "categories"):
