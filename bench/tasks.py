@@ -5,7 +5,7 @@ no teacher run is given), batched as ctrlrec does, and a small subsample with ba
 teacher query per sample, as the paper's code does over HTTP) side by side; prints samples/s and
 the ratio.
 
-    python bench/tasks.py --dataset ml-1m --teacher runs/teacher-ml-1m [--n 100000]
+    python bench/tasks.py --dataset ml-1m [--teacher RUN | --teacher popularity] [--n 100000]
 """
 
 from __future__ import annotations
@@ -42,13 +42,25 @@ def main() -> None:
     ap.add_argument("--baseline-n", type=int, default=2_000)
     args = ap.parse_args()
     ds = load(args.dataset)
-    if args.teacher:
+    if args.teacher == "popularity":
+        ctx, name = TaskContext(ds, PopularityRanker.from_dataset(ds)), "popularity ranker"
+    else:
         from ctrlrec.teacher.api import Teacher
 
-        t = Teacher.load(args.teacher)
-        ctx, name = TaskContext(ds, t, t.config.max_len), f"teacher {args.teacher}"
-    else:
-        ctx, name = TaskContext(ds, PopularityRanker.from_dataset(ds)), "popularity ranker"
+        if args.teacher:
+            t = Teacher.load(args.teacher)
+            name = f"teacher {args.teacher}"
+        else:  # an untrained SASRec of the default size costs what a trained one costs per query
+            import torch
+
+            from ctrlrec.teacher.config import TeacherConfig
+            from ctrlrec.teacher.sasrec import SASRec
+
+            torch.manual_seed(0)
+            cfg = TeacherConfig(dataset=args.dataset)
+            t = Teacher(SASRec(ds.n_items, cfg), cfg, None, ds.categories, ds.category_matrix)
+            name = "SASRec of the default size (untrained: same query cost)"
+        ctx = TaskContext(ds, t, t.config.max_len)
     secs, n = run(ctx, args.n, batch=1024)
     print(f"{args.dataset}, {name}: {n:,} samples in {secs:.1f} s = {n / secs:,.0f} samples/s "
           f"(batched teacher queries, 1024 per call)")

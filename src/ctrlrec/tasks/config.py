@@ -44,6 +44,7 @@ class TaskConfig:
     i3_reverse_share: float = 0.25
     i4_share: float = 1 / 3
     batch: int = 1024
+    label_top: int = 256  # labels are picked from the teacher's top items; a full ranking only when short
 
     def resolved_sizes(self, n_users: int, n_items: int, has_general: bool) -> dict[str, int]:
         out = {t: round(m * n_users * self.scale) for t, m in PAPER_MIX.items()}

@@ -58,8 +58,16 @@ class TaskContext:
     def in_category(self, category: str) -> np.ndarray:
         return self.catmat[self.cat_index[category]]
 
-    def rankings(self, histories: list[np.ndarray]) -> np.ndarray:
-        return np.asarray(self.ranker.ranking([h[-self.teacher_len:].tolist() for h in histories]))
+    def rankings(self, histories: list[np.ndarray], top: int | None = None) -> np.ndarray:
+        """[B, n_items] rankings, or only their first `top` items (much cheaper than a full sort
+        when the ranker exposes its scores, as the SASRec teacher does)."""
+        hs = [h[-self.teacher_len:].tolist() for h in histories]
+        if top is not None and top < self.n_items and hasattr(self.ranker, "scores"):
+            import torch
+
+            return torch.topk(self.ranker.scores(hs), top, dim=1).indices.cpu().numpy()
+        full = np.asarray(self.ranker.ranking(hs))
+        return full if top is None else full[:, :top]
 
     def allowed(self, history: np.ndarray) -> np.ndarray:
         mask = np.ones(self.n_items, dtype=bool)
