@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.scoring import Catalog, normalise, parse_lines
 from ctrlrec.scoring.fuzzy import FuzzyIndex, nearest_by_scan
-from ctrlrec.scoring.parse import parse_titles
+from ctrlrec.scoring.parse import parse_many, parse_titles
 from tests.scoring.conftest import ROWS, frame
 
 
@@ -33,6 +33,17 @@ def test_fast_parse_equals_plain_parse(text):
     p = parse_lines(text)
     assert parse_titles(text) == p.titles
     assert [text[a:b] for a, b in p.spans] == p.titles
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab1.)-*\"' \t\n\r\u2019\u3000\x00")), max_size=30),
+                max_size=6))
+def test_batch_parse_equals_one_text_at_a_time(texts):
+    titles, counts = parse_many(texts)
+    per_text = [parse_titles(t) for t in texts]
+    assert counts.tolist() == [len(t) for t in per_text]
+    assert titles == [x for t in per_text for x in t]
+    assert parse_many(texts)[0] == titles  # again, now from the line cache
 
 
 def test_normalise():

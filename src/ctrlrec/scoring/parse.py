@@ -14,9 +14,12 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 _LINE = re.compile(r"[^\r\n]+")
 _MARKER = re.compile(r"\s*(?:[0-9]+[.)]|[-*])?")
 _LINES = re.compile(r"^[^\S\n]*([0-9]+[.)]|[-*])?(.*)$", re.MULTILINE)
+_ONE = re.compile(r"[^\S\n]*([0-9]+[.)]|[-*])?(.*)")  # one line, without its newline
 # Python's str.isspace() characters (minus \n, \r, which never occur inside a line) and the quotes.
 _SPACE = "\t\x0b\x0c\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _SPACE += "\u2028\u2029\u202f\u205f\u3000"
@@ -62,6 +65,47 @@ def parse_titles(text: str) -> list[str]:
         text = text.replace("\r", "\n")  # same length, so nothing else moves
     return [rest.strip(_STRIP) for marker, rest in _LINES.findall(text)
             if marker or (rest and not rest.isspace())]
+
+
+# Line -> its raw title, or False for a dropped (blank) line. Generated lists repeat lines a lot (the
+# same title at the same rank), so `parse_many` parses each distinct line once. Bounded: emptied
+# at the start of a call once it holds more than _LINE_CACHE_MAX lines.
+_LINE_CACHE: dict[str, str | bool] = {}
+_LINE_CACHE_MAX = 1 << 17
+
+
+def _parse_line(line: str) -> str | bool:
+    marker, rest = _ONE.match(line).groups()
+    if marker or (rest and not rest.isspace()):
+        return rest.strip(_STRIP)
+    return False
+
+
+def parse_many(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """`parse_titles` of many texts: all raw titles in order, and how many each text has."""
+    if not texts:
+        return [], np.zeros(0, dtype=np.int64)
+    cache = _LINE_CACHE
+    if len(cache) > _LINE_CACHE_MAX:
+        cache.clear()
+    big = "\n".join(texts)
+    if "\r" in big:
+        big = big.replace("\r", "\n")
+        per = [t.count("\n") + t.count("\r") + 1 for t in texts]
+    else:
+        per = [t.count("\n") + 1 for t in texts]
+    lines = big.split("\n")
+    titles = list(map(cache.get, lines))
+    if None in titles:
+        for line in {x for x, t in zip(lines, titles, strict=True) if t is None}:
+            cache[line] = _parse_line(line)
+        titles = list(map(cache.__getitem__, lines))
+    counts = np.asarray(per, dtype=np.int64)
+    if False in titles:
+        kept = np.fromiter((t is not False for t in titles), dtype=bool, count=len(titles))
+        counts = np.bincount(np.repeat(np.arange(len(texts)), counts)[kept], minlength=len(texts))
+        titles = [t for t in titles if t is not False]
+    return titles, counts
 
 
 def as_text(text_or_lines) -> str:

@@ -18,7 +18,7 @@ from ctrlrec.scoring import metrics as met
 from ctrlrec.scoring import rewards as rw
 from ctrlrec.scoring.catalog import Catalog
 from ctrlrec.scoring.intents import KIND_CODE, Intent, as_intents, check_k
-from ctrlrec.scoring.parse import as_text, parse_titles
+from ctrlrec.scoring.parse import as_text, parse_many
 from ctrlrec.scoring.result import BatchScores
 
 Teacher = np.ndarray | Sequence[int | None] | None
@@ -57,9 +57,7 @@ def score(catalog: Catalog, text_or_lines: str | Sequence[str], k: int,
 
 
 def _parse(cases: Sequence[Case]):
-    per_case = [parse_titles(as_text(c.output)) for c in cases]
-    counts = np.fromiter((len(t) for t in per_case), dtype=np.int64, count=len(cases))
-    return list(chain.from_iterable(per_case)), counts
+    return parse_many([as_text(c.output) for c in cases])
 
 
 def _history_keys(catalog: Catalog, cases: Sequence[Case]) -> np.ndarray:
