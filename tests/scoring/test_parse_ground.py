@@ -35,15 +35,17 @@ def test_fast_parse_equals_plain_parse(text):
     assert [text[a:b] for a, b in p.spans] == p.titles
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab1.)-*\"' \t\n\r\u2019\u3000\x00")), max_size=30),
-                max_size=6))
+                max_size=7))
 def test_batch_parse_equals_one_text_at_a_time(texts):
-    titles, counts = parse_many(texts)
     per_text = [parse_titles(t) for t in texts]
-    assert counts.tolist() == [len(t) for t in per_text]
-    assert titles == [x for t in per_text for x in t]
-    assert parse_many(texts)[0] == titles  # again, now from the line cache
+    clean = [t.replace("\x00", "") for t in texts]  # the joined fast path (NUL is its separator)
+    for batch, expected in ((texts, per_text), (clean, [parse_titles(t) for t in clean])):
+        for chunk in (2, 4096):
+            titles, counts = parse_many(batch, chunk)
+            assert counts.tolist() == [len(t) for t in expected]
+            assert titles == [x for t in expected for x in t]
 
 
 def test_normalise():

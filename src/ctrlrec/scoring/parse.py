@@ -18,13 +18,15 @@ import numpy as np
 
 _LINE = re.compile(r"[^\r\n]+")
 _MARKER = re.compile(r"\s*(?:[0-9]+[.)]|[-*])?")
-_LINES = re.compile(r"^[^\S\n]*([0-9]+[.)]|[-*])?(.*)$", re.MULTILINE)
-_ONE = re.compile(r"[^\S\n]*([0-9]+[.)]|[-*])?(.*)")  # one line, without its newline
 # Python's str.isspace() characters (minus \n, \r, which never occur inside a line) and the quotes.
 _SPACE = "\t\x0b\x0c\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _SPACE += "\u2028\u2029\u202f\u205f\u3000"
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _STRIP = _SPACE + _QUOTES
+_S = re.escape(_STRIP)
+_TITLE = re.compile(r"^[^\S\n]*(?:[0-9]+[.)]|[-*]|(?=\S))[" + _S + r"]*((?:.*[^" + _S + r"\n])?)",
+                    re.MULTILINE)
+_SEP = "\x00"
 
 
 @dataclass(frozen=True)
@@ -56,56 +58,49 @@ def parse_lines(text: str) -> ParsedLines:
 
 
 def parse_titles(text: str) -> list[str]:
-    """The raw titles of `parse_lines` without spans: the fast path that scoring a batch takes.
+    """The raw titles of `parse_lines` without spans: one regex `findall`.
 
-    One regex pass captures (marker, rest) of every line; a line is kept if it had a marker or has
-    something besides whitespace, so `3.` stays (as an empty title) while blank lines go.
+    The regex matches a line that has a marker or something besides whitespace (so `3.` stays, as
+    an empty title, while blank lines go), skips the marker and the leading spaces and quotes, and
+    captures up to the last character that is not one of them.
     """
     if "\r" in text:
         text = text.replace("\r", "\n")  # same length, so nothing else moves
-    return [rest.strip(_STRIP) for marker, rest in _LINES.findall(text)
-            if marker or (rest and not rest.isspace())]
+    return _TITLE.findall(text)
 
 
-# Line -> its raw title, or False for a dropped (blank) line. Generated lists repeat lines a lot (the
-# same title at the same rank), so `parse_many` parses each distinct line once. Bounded: emptied
-# at the start of a call once it holds more than _LINE_CACHE_MAX lines.
-_LINE_CACHE: dict[str, str | bool] = {}
-_LINE_CACHE_MAX = 1 << 17
+def parse_many(texts: list[str], chunk: int = 4096) -> tuple[list[str], np.ndarray]:
+    """`parse_titles` of many texts: all raw titles in order, and how many each text has.
 
-
-def _parse_line(line: str) -> str | bool:
-    marker, rest = _ONE.match(line).groups()
-    if marker or (rest and not rest.isspace()):
-        return rest.strip(_STRIP)
-    return False
-
-
-def parse_many(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    """`parse_titles` of many texts: all raw titles in order, and how many each text has."""
-    if not texts:
-        return [], np.zeros(0, dtype=np.int64)
-    cache = _LINE_CACHE
-    if len(cache) > _LINE_CACHE_MAX:
-        cache.clear()
-    big = "\n".join(texts)
-    if "\r" in big:
-        big = big.replace("\r", "\n")
-        per = [t.count("\n") + t.count("\r") + 1 for t in texts]
-    else:
-        per = [t.count("\n") + 1 for t in texts]
-    lines = big.split("\n")
-    titles = list(map(cache.get, lines))
-    if None in titles:
-        for line in {x for x, t in zip(lines, titles, strict=True) if t is None}:
-            cache[line] = _parse_line(line)
-        titles = list(map(cache.__getitem__, lines))
-    counts = np.asarray(per, dtype=np.int64)
-    if False in titles:
-        kept = np.fromiter((t is not False for t in titles), dtype=bool, count=len(titles))
-        counts = np.bincount(np.repeat(np.arange(len(texts)), counts)[kept], minlength=len(texts))
-        titles = [t for t in titles if t is not False]
-    return titles, counts
+    A chunk of texts is joined with separator lines and parsed by one `findall`; the separators
+    (lines holding one NUL, which the regex keeps as titles) then split the titles again. A chunk
+    where a text holds a NUL itself is parsed text by text.
+    """
+    titles: list[str] = []
+    counts: list[int] = []
+    glue = "\n" + _SEP + "\n"
+    for i in range(0, len(texts), chunk):
+        part = texts[i:i + chunk]
+        big = glue.join(part)
+        if big.count(_SEP) != len(part) - 1:
+            for t in part:
+                found = parse_titles(t)
+                titles += found
+                counts.append(len(found))
+            continue
+        if "\r" in big:
+            big = big.replace("\r", "\n")
+        found = _TITLE.findall(big)
+        at = found.index
+        s = 0
+        for _ in range(len(part) - 1):
+            e = at(_SEP, s)
+            titles += found[s:e]
+            counts.append(e - s)
+            s = e + 1
+        titles += found[s:]
+        counts.append(len(found) - s)
+    return titles, np.asarray(counts, dtype=np.int64)
 
 
 def as_text(text_or_lines) -> str:
