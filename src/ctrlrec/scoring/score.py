@@ -6,6 +6,7 @@ each intent part); `score` is the one-list convenience. Rewards are the unamplif
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -143,7 +144,22 @@ def _parts(catalog: Catalog, cases: Sequence[Case]):
 
 
 def score_batch(catalog: Catalog, cases: Sequence[Case]) -> BatchScores:
-    """Score many lists at once; index the result (`res[i]`) for one list's `ScoreResult`."""
+    """Score many lists at once; index the result (`res[i]`) for one list's `ScoreResult`.
+
+    The cyclic garbage collector is paused meanwhile (and restored after): the batch makes no
+    reference cycles, but its many short-lived lists would trigger full collections that traverse
+    every object the caller holds (about 10% of the time for 100,000 cases).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _score_batch(catalog, cases)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score_batch(catalog: Catalog, cases: Sequence[Case]) -> BatchScores:
     b = len(cases)
     titles, n_lines = _parse(cases)
     item = catalog.ground_many(titles)
