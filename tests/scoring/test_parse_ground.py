@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.scoring import Catalog, normalise, parse_lines
 from ctrlrec.scoring.fuzzy import FuzzyIndex, nearest_by_scan
-from ctrlrec.scoring.parse import parse_titles
+from ctrlrec.scoring.parse import parse_many, parse_titles
 from tests.scoring.conftest import ROWS, frame
 
 
@@ -33,6 +33,19 @@ def test_fast_parse_equals_plain_parse(text):
     p = parse_lines(text)
     assert parse_titles(text) == p.titles
     assert [text[a:b] for a, b in p.spans] == p.titles
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab1.)-*\"' \t\n\r\u2019\u3000\x00")), max_size=30),
+                max_size=7))
+def test_batch_parse_equals_one_text_at_a_time(texts):
+    per_text = [parse_titles(t) for t in texts]
+    clean = [t.replace("\x00", "") for t in texts]  # the joined fast path (NUL is its separator)
+    for batch, expected in ((texts, per_text), (clean, [parse_titles(t) for t in clean])):
+        for chunk in (2, 4096):
+            titles, counts = parse_many(batch, chunk)
+            assert counts.tolist() == [len(t) for t in expected]
+            assert titles == [x for t in expected for x in t]
 
 
 def test_normalise():

@@ -135,20 +135,34 @@ class Catalog:
         return self.fuzzy.nearest(raw)[0]
 
     def ground_many(self, raws: list[str]) -> np.ndarray:
-        """`ground` over a batch: one dict probe per title, the slow steps once per distinct miss."""
+        """`ground` over a batch: one dict probe per title; the slow steps once per distinct miss,
+        with the fuzzy step for all of them at once."""
         get = self.exact.get
-        hits = [get(t, -2) for t in raws]
-        out = np.fromiter(hits, dtype=np.int64, count=len(hits))
-        miss = np.flatnonzero(out == -2)
-        if len(miss):
-            ground = self.ground
-            memo: dict[str, int] = {}
-            for j in miss.tolist():
-                t = raws[j]
-                i = memo.get(t)
-                if i is None:
-                    i = memo[t] = ground(t)
-                out[j] = i
+        out = np.fromiter([get(t, -2) for t in raws], dtype=np.int64, count=len(raws))
+        miss = np.flatnonzero(out == -2).tolist()
+        if not miss:
+            return out
+        cache = self._cache
+        found: dict[str, int] = {}
+        fuzzy: list[str] = []
+        norm = self.normalised.get
+        for j in miss:
+            t = raws[j]
+            if t in found:
+                continue
+            i = cache.get(t)
+            if i is None:
+                i = norm(normalise(t), -2) if t else -1  # spec §7: an empty raw title is non-existent
+                if i == -2:
+                    fuzzy.append(t)
+            found[t] = i
+        if fuzzy:
+            for t, i in zip(fuzzy, self.fuzzy.nearest_many(fuzzy)[0].tolist(), strict=True):
+                found[t] = i
+        if len(cache) + len(found) > _CACHE_MAX:
+            cache.clear()
+        cache.update(found)
+        out[miss] = [found[raws[j]] for j in miss]
         return out
 
     def ground_input(self, title, what: str) -> int:

@@ -14,14 +14,19 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 _LINE = re.compile(r"[^\r\n]+")
 _MARKER = re.compile(r"\s*(?:[0-9]+[.)]|[-*])?")
-_LINES = re.compile(r"^[^\S\n]*([0-9]+[.)]|[-*])?(.*)$", re.MULTILINE)
 # Python's str.isspace() characters (minus \n, \r, which never occur inside a line) and the quotes.
 _SPACE = "\t\x0b\x0c\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _SPACE += "\u2028\u2029\u202f\u205f\u3000"
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _STRIP = _SPACE + _QUOTES
+_S = re.escape(_STRIP)
+_TITLE = re.compile(r"^[^\S\n]*(?:[0-9]+[.)]|[-*]|(?=\S))[" + _S + r"]*((?:.*[^" + _S + r"\n])?)",
+                    re.MULTILINE)
+_SEP = "\x00"
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,49 @@ def parse_lines(text: str) -> ParsedLines:
 
 
 def parse_titles(text: str) -> list[str]:
-    """The raw titles of `parse_lines` without spans: the fast path that scoring a batch takes.
+    """The raw titles of `parse_lines` without spans: one regex `findall`.
 
-    One regex pass captures (marker, rest) of every line; a line is kept if it had a marker or has
-    something besides whitespace, so `3.` stays (as an empty title) while blank lines go.
+    The regex matches a line that has a marker or something besides whitespace (so `3.` stays, as
+    an empty title, while blank lines go), skips the marker and the leading spaces and quotes, and
+    captures up to the last character that is not one of them.
     """
     if "\r" in text:
         text = text.replace("\r", "\n")  # same length, so nothing else moves
-    return [rest.strip(_STRIP) for marker, rest in _LINES.findall(text)
-            if marker or (rest and not rest.isspace())]
+    return _TITLE.findall(text)
+
+
+def parse_many(texts: list[str], chunk: int = 4096) -> tuple[list[str], np.ndarray]:
+    """`parse_titles` of many texts: all raw titles in order, and how many each text has.
+
+    A chunk of texts is joined with separator lines and parsed by one `findall`; the separators
+    (lines holding one NUL, which the regex keeps as titles) then split the titles again. A chunk
+    where a text holds a NUL itself is parsed text by text.
+    """
+    titles: list[str] = []
+    counts: list[int] = []
+    glue = "\n" + _SEP + "\n"
+    for i in range(0, len(texts), chunk):
+        part = texts[i:i + chunk]
+        big = glue.join(part)
+        if big.count(_SEP) != len(part) - 1:
+            for t in part:
+                found = parse_titles(t)
+                titles += found
+                counts.append(len(found))
+            continue
+        if "\r" in big:
+            big = big.replace("\r", "\n")
+        found = _TITLE.findall(big)
+        at = found.index
+        s = 0
+        for _ in range(len(part) - 1):
+            e = at(_SEP, s)
+            titles += found[s:e]
+            counts.append(e - s)
+            s = e + 1
+        titles += found[s:]
+        counts.append(len(found) - s)
+    return titles, np.asarray(counts, dtype=np.int64)
 
 
 def as_text(text_or_lines) -> str:

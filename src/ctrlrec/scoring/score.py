@@ -6,6 +6,7 @@ each intent part); `score` is the one-list convenience. Rewards are the unamplif
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -18,7 +19,7 @@ from ctrlrec.scoring import metrics as met
 from ctrlrec.scoring import rewards as rw
 from ctrlrec.scoring.catalog import Catalog
 from ctrlrec.scoring.intents import KIND_CODE, Intent, as_intents, check_k
-from ctrlrec.scoring.parse import as_text, parse_titles
+from ctrlrec.scoring.parse import as_text, parse_many
 from ctrlrec.scoring.result import BatchScores
 
 Teacher = np.ndarray | Sequence[int | None] | None
@@ -57,9 +58,7 @@ def score(catalog: Catalog, text_or_lines: str | Sequence[str], k: int,
 
 
 def _parse(cases: Sequence[Case]):
-    per_case = [parse_titles(as_text(c.output)) for c in cases]
-    counts = np.fromiter((len(t) for t in per_case), dtype=np.int64, count=len(cases))
-    return list(chain.from_iterable(per_case)), counts
+    return parse_many([as_text(c.output) for c in cases])
 
 
 def _history_keys(catalog: Catalog, cases: Sequence[Case]) -> np.ndarray:
@@ -145,7 +144,22 @@ def _parts(catalog: Catalog, cases: Sequence[Case]):
 
 
 def score_batch(catalog: Catalog, cases: Sequence[Case]) -> BatchScores:
-    """Score many lists at once; index the result (`res[i]`) for one list's `ScoreResult`."""
+    """Score many lists at once; index the result (`res[i]`) for one list's `ScoreResult`.
+
+    The cyclic garbage collector is paused meanwhile (and restored after): the batch makes no
+    reference cycles, but its many short-lived lists would trigger full collections that traverse
+    every object the caller holds (about 10% of the time for 100,000 cases).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _score_batch(catalog, cases)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score_batch(catalog: Catalog, cases: Sequence[Case]) -> BatchScores:
     b = len(cases)
     titles, n_lines = _parse(cases)
     item = catalog.ground_many(titles)
