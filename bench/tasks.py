@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--dataset", default="ml-1m")
     ap.add_argument("--teacher", default=None)
     ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--baseline-n", type=int, default=2_000)
+    ap.add_argument("--baseline-n", type=int, default=500)
     args = ap.parse_args()
     ds = load(args.dataset)
     if args.teacher == "popularity":

@@ -42,12 +42,12 @@ def build_samples(ctx: TaskContext, cfg: TaskConfig, general: list[list[dict]] |
     bar = tqdm(total=len(draws), desc="labelling", unit="sample", disable=not progress)
     for s in range(0, len(draws), cfg.batch):
         chunk = draws[s:s + cfg.batch]
-        rankings = ctx.rankings([d.prefix for d in chunk], top=cfg.label_top)
+        heads, full = ctx.ranking_heads([d.prefix for d in chunk], cfg.label_top)
         batch = []
-        for d, row in zip(chunk, rankings, strict=True):
+        for j, (d, row) in enumerate(zip(chunk, heads, strict=True)):
             sample = label_draw(ctx, cfg, d, row, rng, prng)
-            if sample is None and len(row) < ctx.n_items:  # too few items in the head: full ranking
-                sample = label_draw(ctx, cfg, d, ctx.rankings([d.prefix])[0], rng, prng)
+            if sample is None and len(row) < ctx.n_items:  # too few fitting items in the head
+                sample = label_draw(ctx, cfg, d, full(j), rng, prng)
             if sample is None:
                 report["unsatisfiable"][d.task] += 1
             else:

@@ -58,16 +58,28 @@ class TaskContext:
     def in_category(self, category: str) -> np.ndarray:
         return self.catmat[self.cat_index[category]]
 
-    def rankings(self, histories: list[np.ndarray], top: int | None = None) -> np.ndarray:
-        """[B, n_items] rankings, or only their first `top` items (much cheaper than a full sort
-        when the ranker exposes its scores, as the SASRec teacher does)."""
+    def rankings(self, histories: list[np.ndarray]) -> np.ndarray:
+        """[B, n_items] full rankings, best first."""
+        return np.asarray(self.ranker.ranking([h[-self.teacher_len:].tolist() for h in histories]))
+
+    def ranking_heads(self, histories: list[np.ndarray], top: int):
+        """The first `top` items of each ranking, and a function giving row j's full ranking.
+
+        With a ranker that exposes its scores (the SASRec teacher) this is a top-k instead of a
+        full sort; the full ranking of a row is sorted from the same scores only when asked."""
         hs = [h[-self.teacher_len:].tolist() for h in histories]
-        if top is not None and top < self.n_items and hasattr(self.ranker, "scores"):
+        if top < self.n_items and hasattr(self.ranker, "scores"):
             import torch
 
-            return torch.topk(self.ranker.scores(hs), top, dim=1).indices.cpu().numpy()
-        full = np.asarray(self.ranker.ranking(hs))
-        return full if top is None else full[:, :top]
+            scores = self.ranker.scores(hs)
+            heads = torch.topk(scores, top, dim=1).indices.cpu().numpy()
+
+            def full(j: int) -> np.ndarray:
+                return torch.sort(scores[j], descending=True, stable=True).indices.cpu().numpy()
+
+            return heads, full
+        ranks = np.asarray(self.ranker.ranking(hs))
+        return ranks[:, :top], lambda j: ranks[j]
 
     def allowed(self, history: np.ndarray) -> np.ndarray:
         mask = np.ones(self.n_items, dtype=bool)
