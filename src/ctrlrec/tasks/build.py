@@ -60,7 +60,7 @@ def build_samples(ctx: TaskContext, cfg: TaskConfig, general: list[list[dict]] |
     report["written"]["I3r"] += len(rev)
     samples += rev
     if general:
-        n = sizes.get("I4", 0)
+        n = min(sizes.get("I4", 0), cfg.i4_max_repeat * len(general))
         picks = rng.choice(len(general), size=n, replace=n > len(general)).tolist() if n else []
         for j in picks:
             msgs = general[j]

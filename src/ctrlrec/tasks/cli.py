@@ -52,7 +52,10 @@ def build(
     out: Path | None = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
     sizes: str | None = typer.Option(None, help="Counts per task, e.g. I0=2000,I1+=1000."),
     scale: float = typer.Option(1.0, help="Multiply the paper's Table 8 proportions."),
-    general: Path | None = typer.Option(None, help="ShareGPT / chat JSONL for I4."),
+    general: str = typer.Option(
+        "replay:smollm2-135m",
+        help="I4 data: a ShareGPT / chat JSONL file, 'replay:MODEL' (the model's own answers to "
+             "general prompts, generated once and cached) or 'none'."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
     """Build the training mixture; every label is checked with ctrlrec.scoring."""
@@ -64,10 +67,17 @@ def build(
     ctx, ds = _context(dataset, teacher)
     cfg = TaskConfig(seed=seed, scale=scale, sizes=_sizes(sizes))
     try:
-        cfg.resolved_sizes(ds.n_users, ds.n_items, general is not None)
+        cfg.resolved_sizes(ds.n_users, ds.n_items, general != "none")
     except ValueError as exc:
         raise CtrlrecError(f"--sizes: {exc}") from None
-    conv = load_conversations(general) if general else None
+    if general == "none":
+        conv = None
+    elif general.startswith("replay:"):
+        from ctrlrec.tasks.replay import self_replay
+
+        conv = self_replay(general.split(":", 1)[1])
+    else:
+        conv = load_conversations(general)
     samples, report = build_samples(ctx, cfg, conv)
     out = out or Path("runs") / dataset / "tasks"
     save_training_set(out, samples, report, cfg, dataset, teacher)

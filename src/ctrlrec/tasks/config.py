@@ -43,6 +43,7 @@ class TaskConfig:
     i1_pos_target_category: float = 0.5
     i3_reverse_share: float = 0.25
     i4_share: float = 1 / 3
+    i4_max_repeat: int = 4  # each general conversation appears at most this often (small files)
     batch: int = 1024
     label_top: int = 256  # labels are picked from the teacher's top items; a full ranking only when short
 

@@ -17,23 +17,22 @@ _ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assi
 EXPECTED = ('ShareGPT JSON (a list of {"conversations": [{"from", "value"}]}) or JSONL with '
             '{"messages": [{"role", "content"}]}')
 
-# Prompts for self-replay: general, short-answer requests unrelated to recommendation.
-GENERAL_PROMPTS = (
-    "Explain in two sentences why the sky is blue.",
-    "Write a haiku about autumn rain.",
-    "What is the capital of Australia?",
-    "Give three tips for learning a new language.",
-    "Summarise the plot of Romeo and Juliet in one paragraph.",
+# Prompts for self-replay: general requests unrelated to recommendation, forms x topics.
+_FORMS = (
+    "Explain {t} in two or three sentences.",
+    "Give three short facts about {t}.",
+    "Write a four-line poem about {t}.",
+)
+_TOPICS = (
+    "why the sky is blue", "how bread rises", "the water cycle", "photosynthesis",
+    "how a bicycle stays upright", "the moon's phases", "volcanoes", "how vaccines work",
+    "the history of the printing press", "why we sleep", "how rainbows form", "honeybees",
+    "the game of chess", "compound interest", "the Great Wall of China", "how magnets work",
+)
+GENERAL_PROMPTS = tuple(f.format(t=t) for t in _TOPICS for f in _FORMS) + (
     "What is 17 multiplied by 23? Show the steps.",
     "Translate 'good morning, how are you?' into French.",
-    "Name four planets of the solar system and one fact about each.",
-    "How do I boil an egg so the yolk stays soft?",
     "Write a short, polite email declining a meeting invitation.",
-    "What does a CPU do, in simple words?",
-    "List three healthy breakfast ideas.",
-    "Why do leaves change colour in autumn?",
-    "Describe a cat to someone who has never seen one.",
-    "What is the difference between weather and climate?",
     "Give me a tongue twister.",
 )
 
