@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import torch
+
 from ctrlrec.data import load
 from ctrlrec.tasks.build import build_samples
 from ctrlrec.tasks.config import PAPER_MIX, TaskConfig
@@ -29,9 +31,9 @@ def _sizes(n: int) -> dict[str, int]:
 
 def run(ctx, n: int, batch: int) -> tuple[float, int]:
     cfg = TaskConfig(seed=0, sizes=_sizes(n), batch=batch)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     samples, _ = build_samples(ctx, cfg, progress=False)
-    return time.perf_counter() - t, len(samples)
+    return time.perf_counter() - t, time.process_time() - c, len(samples)
 
 
 def main() -> None:
@@ -51,8 +53,6 @@ def main() -> None:
             t = Teacher.load(args.teacher)
             name = f"teacher {args.teacher}"
         else:  # an untrained SASRec of the default size costs what a trained one costs per query
-            import torch
-
             from ctrlrec.teacher.config import TeacherConfig
             from ctrlrec.teacher.sasrec import SASRec
 
@@ -61,10 +61,11 @@ def main() -> None:
             t = Teacher(SASRec(ds.n_items, cfg), cfg, None, ds.categories, ds.category_matrix)
             name = "SASRec of the default size (untrained: same query cost)"
         ctx = TaskContext(ds, t, t.config.max_len)
-    secs, n = run(ctx, args.n, batch=1024)
-    print(f"{args.dataset}, {name}: {n:,} samples in {secs:.1f} s = {n / secs:,.0f} samples/s "
-          f"(batched teacher queries, 1024 per call)")
-    bsecs, bn = run(ctx, args.baseline_n, batch=1)
+    secs, cpu, n = run(ctx, args.n, batch=1024)
+    print(f"{args.dataset}, {name}: {n:,} samples in {secs:.1f} s wall, {cpu:.1f} s CPU = "
+          f"{n / secs:,.0f} samples/s (batched teacher queries, 1024 per call, "
+          f"{torch.get_num_threads()} torch threads)")
+    bsecs, _, bn = run(ctx, args.baseline_n, batch=1)
     print(f"baseline, one teacher query per sample: {bn:,} samples in {bsecs:.1f} s = "
           f"{bn / bsecs:,.0f} samples/s")
     print(f"ratio: x{(n / secs) / (bn / bsecs):.1f}")

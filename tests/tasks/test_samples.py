@@ -45,7 +45,8 @@ def test_counts_and_every_label_passes_scoring(built):
         assert by_task.get(task, 0) + report["unsatisfiable"].get(task, 0) + \
             report["refused"].get(task, 0) == n
         assert by_task.get(task, 0) >= 0.8 * n
-    assert by_task["I4"] == report["requested"]["I4"] > 0
+    # one general conversation may appear at most i4_max_repeat times
+    assert by_task["I4"] == min(report["requested"]["I4"], cfg.i4_max_repeat) > 0
     assert violations(Catalog.from_frame(ds.catalog), samples) == [None] * len(samples)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ctrlrec.scoring import Case, Catalog, score_batch
 from ctrlrec.scoring.intents import as_intents, intent_from_json
 
@@ -29,20 +31,27 @@ def violations(catalog: Catalog, samples: list[dict]) -> list[str | None]:
              target=samples[j]["target"])
         for j in idx
     ]
-    results = score_batch(catalog, cases)
-    for j, case, res in zip(idx, cases, results, strict=True):
-        out[j] = _reason(case, res)
+    res = score_batch(catalog, cases)
+    # Vectorised over the flat arrays of the batch (no per-list result objects).
+    correct = res.list_metrics["CorrectCount"] == 1
+    illegal_any = np.add.reduceat(res.flags.illegal.astype(np.int64), res.offsets[:-1]) > 0 \
+        if len(res.flags.illegal) else np.zeros(len(cases), bool)
+    illegal_any &= np.diff(res.offsets) > 0
+    part_first = np.searchsorted(res.part_case, np.arange(len(cases)))
+    for n, (j, case) in enumerate(zip(idx, cases, strict=True)):
+        if not correct[n]:
+            out[j] = "wrong number of items"
+        elif illegal_any[n]:
+            out[j] = "illegal item (non-existent, repeated or in history)"
+        else:
+            parts = [{m: res.part_metrics[m][part_first[n] + p] for m in ("TCP", "CPA")}
+                     for p in range(len(case.intents))]
+            out[j] = _reason(case.intents, parts)
     return out
 
 
-def _reason(case: Case, res) -> str | None:
-    m = res.metrics
-    if m["CorrectCount"] != 1:
-        return "wrong number of items"
-    if any(res.illegal):
-        return "illegal item (non-existent, repeated or in history)"
-    parts = m["parts"] if len(case.intents) > 1 else [m]
-    for intent, part in zip(case.intents, parts, strict=True):
+def _reason(intents, parts) -> str | None:
+    for intent, part in zip(intents, parts, strict=True):
         if intent.kind in ("I1+", "I3") and part["TCP"] != 1:
             return f"{intent.kind}: not every item is in '{intent.category}'"
         if intent.kind == "I1-" and part["TCP"] != 0:
