@@ -34,8 +34,13 @@ class GenerationConfig:
         return asdict(self)
 
 
-def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, progress: bool = True) -> list[str]:
-    """Answers to `prompts` (each a sample dict, a message list, or an already rendered string)."""
+def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, progress: bool = True,
+             processors=None) -> list[str]:
+    """Answers to `prompts` (each a sample dict, a message list, or an already rendered string).
+
+    processors: optional callable taking the prompt indices of a batch (in its row order) and
+    returning a logits processor for that batch, or None (see `ctrlrec.llm.decoding`).
+    """
     import torch
 
     cfg = cfg or GenerationConfig()
@@ -65,6 +70,12 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
                 n = len(encoded[i])
                 ids[row, width - n :] = torch.tensor(encoded[i])
                 mask[row, width - n :] = 1
+            extra = {}
+            proc = processors(idx) if processors is not None else None
+            if proc is not None:
+                from transformers import LogitsProcessorList
+
+                extra["logits_processor"] = LogitsProcessorList([proc])
             with torch.inference_mode():
                 gen = model.generate(
                     input_ids=ids.to(device),
@@ -74,6 +85,7 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
                     pad_token_id=pad,
                     use_cache=True,
                     **sample_kw,
+                    **extra,
                 )
             for row, i in enumerate(idx):
                 out[i] = tok.decode(gen[row, width:], skip_special_tokens=True).strip()
