@@ -72,9 +72,12 @@ class CatalogDecoder:
         self.trie = trie or trie_for(tok, catalog.titles, cache=cache)
         t = self.trie
         self.eos = int(tok.eos_token_id)
-        # catalog index -> sorted title (-1: left out of the trie, e.g. a duplicate title)
-        self.inv = np.full(len(catalog), -1, dtype=np.int64)
-        self.inv[t.order] = np.arange(t.n_titles)
+        # catalog index -> sorted title; an item whose title repeats an earlier one maps to that
+        # one's entry (grounding gives the title to the earlier item), -1 if it has no entry at all
+        first = np.full(len(catalog), -1, dtype=np.int64)
+        first[t.order] = np.arange(t.n_titles)
+        same = np.array([catalog.exact.get(x, i) for i, x in enumerate(catalog.titles)], dtype=np.int64)
+        self.inv = np.where(first >= 0, first, first[same])
         n_cat = max(len(catalog.category_names), 1)
         self.member = catalog.in_category(t.order[None, :], np.arange(n_cat)[:, None]) \
             if catalog.category_names else np.zeros((1, t.n_titles), dtype=bool)

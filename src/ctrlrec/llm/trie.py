@@ -31,7 +31,7 @@ FORMAT = 1
 _FIELDS = ("node_tok", "node_lo", "node_hi", "node_term", "child_ptr", "order", "lengths")
 
 
-@dataclass
+@dataclass(eq=False)
 class TitleTrie:
     """The trie arrays. Sorted title s is catalog index order[s]; lengths[s] is its token count."""
 
