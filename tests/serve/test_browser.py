@@ -11,7 +11,7 @@ from tests.serve.live import CHROMIUM, CHROMIUM_ARGS, running
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (Debian chromium)"),
 ]
 
 
