@@ -59,6 +59,9 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.teacher.cli", "teacher", "Train, evaluate and query the SASRec teacher."),
     ("ctrlrec.scoring.cli", "score", "Score generated recommendation lists (spec: scoring.md)."),
     ("ctrlrec.tasks.cli", "tasks", "Build instruction samples (I0–I4) and fixed test sets."),
+    ("ctrlrec.sft.cli", "sft", "Supervised fine-tuning (LoRA SFT) on instruction samples."),
+    ("ctrlrec.llm.cli", "generate", "Generate recommendations with a model or an SFT run."),
+    ("ctrlrec.serve.cli", "serve", "Serve recommendations over HTTP with a web page."),
 ]
 
 _register()

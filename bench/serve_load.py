@@ -1,0 +1,163 @@
+"""Load test of `ctrlrec serve` on loopback: throughput and latency per concurrency, then overload.
+
+    python bench/serve_load.py [--model smollm2-135m] [--dataset ml-1m] [--k 3] [--mode catalog]
+                               [--levels 1,4,8,16] [--rounds 2] [--burst 64]
+                               [--max-batch 8] [--queue-max 16] [--time-limit 1200]
+
+Starts the real CLI (`python -m ctrlrec.cli serve`) as a child process on 127.0.0.1 and a free
+port, waits for /healthz, then for each concurrency c runs c closed-loop clients that together send
+`rounds * c` requests (random users, a random I1/I2 intent, k items). Below capacity (c <= max_batch
++ queue_max) every answer must be 200. The overload step sends `burst` requests at once: the
+service must answer each with 200 or 503 + Retry-After, none may fail or go unanswered. Everything
+is bounded: request counts are fixed and the whole run stops at --time-limit seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CATS = ["Drama", "Comedy", "Action", "Thriller", "Romance", "Horror", "Sci-Fi", "Adventure"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def body(rng: random.Random, users: int, k: int, mode: str) -> dict:
+    kind = rng.choice(["I1+", "I1-", "I2<=", "I2>="])
+    intent = {"kind": kind, "category": rng.choice(CATS)}
+    if kind.startswith("I2"):
+        intent["proportion"] = rng.choice([0.3, 0.5])
+    return {"user_id": rng.randrange(users), "k": k, "mode": mode, "intent": intent}
+
+
+async def one(client, payload) -> tuple[int, float, str]:
+    t0 = time.perf_counter()
+    try:
+        r = await client.post("/v1/recommend", json=payload)
+        extra = r.headers.get("Retry-After", "") if r.status_code == 503 else ""
+        return r.status_code, time.perf_counter() - t0, extra
+    except Exception as exc:  # a lost request: counted as an error
+        return -1, time.perf_counter() - t0, type(exc).__name__
+
+
+async def closed_loop(client, c: int, n: int, make) -> tuple[list, float]:
+    todo = list(range(n))
+    out = []
+
+    async def worker():
+        while todo:
+            todo.pop()
+            out.append(await one(client, make()))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(c)])
+    return out, time.perf_counter() - t0
+
+
+def summary(label: str, res: list, took: float) -> str:
+    codes = [r[0] for r in res]
+    ok = [r[1] for r in res if r[0] == 200]
+    p50, p99 = (np.percentile(ok, 50), np.percentile(ok, 99)) if ok else (float("nan"),) * 2
+    errors = sum(1 for x in codes if x not in (200, 503))
+    return (f"| {label} | {len(res)} | {len(ok) / took:.2f} | {p50:.2f} | {p99:.2f} | "
+            f"{codes.count(503)} | {errors} |")
+
+
+async def drive(a, url: str) -> None:
+    import httpx
+
+    rng = random.Random(a.seed)
+    limits = httpx.Limits(max_connections=a.burst + 8, max_keepalive_connections=a.burst + 8)
+    async with httpx.AsyncClient(base_url=url, timeout=a.client_timeout, limits=limits) as client:
+        health = (await client.get("/healthz")).json()
+        users = health["users"]
+
+        def make():
+            return body(rng, users, a.k, a.mode)
+
+        await one(client, make())  # warm-up (first batch pays one-off costs)
+        print("| concurrency | requests | answers/s | p50 s | p99 s | 503 | errors |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for c in a.levels:
+            res, took = await closed_loop(client, c, a.rounds * c, make)
+            print(summary(str(c), res, took), flush=True)
+        t0 = time.perf_counter()
+        res = await asyncio.gather(*[one(client, make()) for _ in range(a.burst)])
+        print(summary(f"burst {a.burst} at once", res, time.perf_counter() - t0))
+        retry = sorted({int(r[2]) for r in res if r[0] == 503 and r[2]})
+        lost = sum(1 for r in res if r[0] == -1)
+        print(f"\nburst: {[r[0] for r in res].count(200)} answered 200, {[r[0] for r in res].count(503)} "
+              f"answered 503 (Retry-After values {retry}), {lost} lost; "
+              f"server after: {(await client.get('/healthz')).json()}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--dataset", default="ml-1m")
+    ap.add_argument("--k", type=int, default=3)
+    ap.add_argument("--mode", default="catalog")
+    ap.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16])
+    ap.add_argument("--rounds", type=int, default=2, help="requests per client at each level")
+    ap.add_argument("--burst", type=int, default=64)
+    ap.add_argument("--max-batch", type=int, default=8)
+    ap.add_argument("--queue-max", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--server-timeout", type=float, default=600)
+    ap.add_argument("--client-timeout", type=float, default=900)
+    ap.add_argument("--time-limit", type=float, default=1200)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "ctrlrec.cli", "serve", a.model, "--dataset", a.dataset,
+           "--host", "127.0.0.1", "--port", str(port), "--max-batch", str(a.max_batch),
+           "--queue-max", str(a.queue_max), "--timeout-s", str(a.server_timeout),
+           "--threads", str(a.threads)]
+    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"ctrlrec-serve-load-{port}.log", "w")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 600
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"server exited with {server.returncode}; see {log.name}")
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not come up in 600 s")
+            time.sleep(1)
+        print(f"server: {' '.join(cmd[3:])}")
+        print(f"k={a.k}, mode {a.mode}, {a.rounds} requests per client per level")
+        asyncio.run(asyncio.wait_for(drive(a, url), a.time_limit))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
