@@ -10,15 +10,27 @@ tiny = pytest.importorskip("tests.llm.tiny")
 
 def test_self_replay_generates_once_and_caches(tmp_path, monkeypatch):
     model_dir = tiny.tiny_model_dir(tmp_path)
-    convs = replay.self_replay(str(model_dir), max_new_tokens=8, prompts=GENERAL_PROMPTS[:3])
+    from ctrlrec.llm.generate import GenerationConfig
+
+    sampled = GenerationConfig(max_new_tokens=8, do_sample=True, seed=1)  # greedy says nothing
+    convs = replay.self_replay(str(model_dir), prompts=GENERAL_PROMPTS[:3], generation=sampled)
     assert 1 <= len(convs) <= 3
     assert all(c[0]["role"] == "user" and c[-1]["role"] == "assistant" for c in convs)
     path = replay.cache_path(str(model_dir))
     lines = path.read_text().splitlines()
-    assert json.loads(lines[0])["messages"][0]["content"] == GENERAL_PROMPTS[0]
+    assert json.loads(lines[0])["messages"][0]["content"] in GENERAL_PROMPTS[:3]
 
     def boom(*a, **k):
         raise AssertionError("generated again")
 
     monkeypatch.setattr("ctrlrec.llm.generate.generate", boom)
     assert replay.self_replay(str(model_dir), prompts=GENERAL_PROMPTS[:3]) == convs
+
+
+def test_silent_model_is_a_clear_error(tmp_path):
+    from ctrlrec.errors import CtrlrecError
+
+    model_dir = tiny.tiny_model_dir(tmp_path)  # untrained: greedy decoding ends at once
+    with pytest.raises(CtrlrecError, match="answered none"):
+        replay.self_replay(str(model_dir), prompts=GENERAL_PROMPTS[:2])
+    assert not replay.cache_path(str(model_dir)).exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ctrlrec import paths
 from ctrlrec.atomic import atomic_file
+from ctrlrec.errors import CtrlrecError
 from ctrlrec.tasks.general import GENERAL_PROMPTS, load_conversations
 
 
@@ -20,8 +21,10 @@ def cache_path(model: str) -> Path:
     return paths.home() / "replay" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", model) + ".jsonl")
 
 
-def self_replay(model: str, max_new_tokens: int = 160, prompts=GENERAL_PROMPTS) -> list[list[dict]]:
-    """Conversations [user, assistant] answered by `model`; generated on the first call only."""
+def self_replay(model: str, prompts=GENERAL_PROMPTS, generation=None) -> list[list[dict]]:
+    """Conversations [user, assistant] answered by `model`; generated on the first call only.
+
+    `generation`: a `ctrlrec.llm.generate.GenerationConfig` (default: greedy, 160 new tokens)."""
     path = cache_path(model)
     if not path.is_file():
         from ctrlrec.llm.generate import GenerationConfig, generate
@@ -29,8 +32,11 @@ def self_replay(model: str, max_new_tokens: int = 160, prompts=GENERAL_PROMPTS) 
 
         llm, tok = load(model)
         chats = [[{"role": "user", "content": p}] for p in prompts]
-        answers = generate(llm, tok, chats, GenerationConfig(max_new_tokens=max_new_tokens,
-                                                              batch_size=8))
+        answers = generate(llm, tok, chats,
+                           generation or GenerationConfig(max_new_tokens=160, batch_size=8))
+        if not any(a.strip() for a in answers):
+            raise CtrlrecError(f"{model} answered none of the {len(chats)} general prompts; "
+                               "expected a chat model (or pass --general FILE)")
         with atomic_file(path) as fh:
             for chat, answer in zip(chats, answers, strict=True):
                 if answer.strip():
