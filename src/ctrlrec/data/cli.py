@@ -99,7 +99,8 @@ def prepare(
     console.print(
         f"prepared {ds.name} -> {path}\n"
         f"  raw: {r['interactions']:,} interactions, {r['users']:,} users, "
-        f"{r['catalog_items']:,} catalog items ({r['duplicates_removed']:,} duplicates removed, "
+        f"{r['catalog_items']:,} catalog items ({r.get('items_merged_by_title', 0):,} merged by "
+        f"title, {r['duplicates_removed']:,} repeated user-item pairs removed, "
         f"{r['unknown_item_interactions']:,} on items without title/category)\n"
         f"  kept by {filt.user_core}-core users / {filt.item_core}-core items: "
         f"{s['interactions']:,} interactions, {s['users']:,} users, {s['items']:,} items"
