@@ -50,14 +50,14 @@ def tiny_tokenizer():
     return tok
 
 
-def tiny_model(tok, seed: int = 0):
+def tiny_model(tok, seed: int = 0, init: float = 0.5):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     cfg = LlamaConfig(vocab_size=len(tok), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                      tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                      tie_word_embeddings=True, initializer_range=init, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                       pad_token_id=tok.pad_token_id)
     return LlamaForCausalLM(cfg)
 
