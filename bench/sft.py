@@ -27,10 +27,10 @@ CHILD = r"""
 import json, resource, sys, time
 args = json.loads(sys.argv[1])
 from ctrlrec.sft.config import SFTConfig
-from ctrlrec.sft.data import Collator
 from ctrlrec.sft.trainer import build_trainer
-cfg = SFTConfig(model=args["model"], train_file=args["train"], output_dir=args["out"], batching=args["scheme"],
-                batch_size=args["batch"], grad_accum=1, max_steps=args["steps"], eval_every=0, save_every=10**6,
+cfg = SFTConfig(model=args["model"], train_file=args["train"], output_dir=args["out"],
+                batching=args["scheme"], batch_size=args["batch"], grad_accum=1, max_steps=args["steps"],
+                eval_every=0, save_every=10**6,
                 logging_steps=10**6, max_length=args["max_length"], precision=args["precision"], seed=0)
 trainer = build_trainer(cfg, progress=False)
 counts = {"real": 0, "positions": 0, "steps": 0, "t_first": None}
@@ -82,10 +82,19 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     results = []
     for scheme in a.schemes.split(","):
-        args = dict(model=a.model, train=str(train), out=str(work / scheme), scheme=scheme, batch=a.batch,
-                    steps=a.steps, max_length=a.max_length, precision=a.precision)
-        proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True,
-                              env=env)
+        args = dict(
+            model=a.model,
+            train=str(train),
+            out=str(work / scheme),
+            scheme=scheme,
+            batch=a.batch,
+            steps=a.steps,
+            max_length=a.max_length,
+            precision=a.precision,
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True, env=env
+        )
         if proc.returncode != 0:
             sys.exit(f"{scheme} failed:\n{proc.stderr[-3000:]}")
         r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -94,12 +103,16 @@ def main() -> None:
         r["s_per_step"] = r["steady_seconds"] / (r["steps"] - 1)
         results.append(r)
     base = results[0]
-    print(f"SFT batching, {a.model}, {a.n} samples, {a.steps} steps of {a.batch}, {os.cpu_count()} CPUs "
-          f"(steady state: steps 2..{a.steps})")
+    print(
+        f"SFT batching, {a.model}, {a.n} samples, {a.steps} steps of {a.batch}, {os.cpu_count()} CPUs "
+        f"(steady state: steps 2..{a.steps})"
+    )
     print(f"{'scheme':8} {'tokens/s':>9} {'x base':>7} {'padded':>7} {'s/step':>7} {'peak MB':>8}")
     for r in results:
-        print(f"{r['scheme']:8} {r['tokens_per_s']:9.1f} {r['tokens_per_s'] / base['tokens_per_s']:7.2f} "
-              f"{r['padded_share']:7.1%} {r['s_per_step']:7.2f} {r['peak_mb']:8.0f}")
+        print(
+            f"{r['scheme']:8} {r['tokens_per_s']:9.1f} {r['tokens_per_s'] / base['tokens_per_s']:7.2f} "
+            f"{r['padded_share']:7.1%} {r['s_per_step']:7.2f} {r['peak_mb']:8.0f}"
+        )
     if a.json:
         print(json.dumps(results))
 

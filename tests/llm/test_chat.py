@@ -25,11 +25,20 @@ def test_end_of_turn_is_learned_although_it_equals_the_pad_token():
 
 def test_every_assistant_turn_is_labelled_and_user_turns_are_not():
     tok = tiny_tokenizer()
-    msgs = [{"role": "user", "content": "Movie AA (1980)"}, {"role": "assistant", "content": "Movie BB (1982)"},
-            {"role": "user", "content": "Movie CC (1984)"}, {"role": "assistant", "content": "Movie DD (1986)"}]
+    msgs = [
+        {"role": "user", "content": "Movie AA (1980)"},
+        {"role": "assistant", "content": "Movie BB (1982)"},
+        {"role": "user", "content": "Movie CC (1984)"},
+        {"role": "assistant", "content": "Movie DD (1986)"},
+    ]
     t = tokenise(tok, msgs)
-    text = tok.decode([i if x != IGNORE else tok.convert_tokens_to_ids("<unk>")
-                       for i, x in zip(t.input_ids, t.labels, strict=True)], skip_special_tokens=False)
+    text = tok.decode(
+        [
+            i if x != IGNORE else tok.convert_tokens_to_ids("<unk>")
+            for i, x in zip(t.input_ids, t.labels, strict=True)
+        ],
+        skip_special_tokens=False,
+    )
     assert "Movie BB (1982)<|im_end|>" in text and "Movie DD (1986)<|im_end|>" in text
     assert "AA" not in text and "CC" not in text
     assert tok.decode(t.input_ids) == tok.apply_chat_template(msgs, tokenize=False)

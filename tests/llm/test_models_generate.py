@@ -43,8 +43,10 @@ def test_greedy_generation_is_deterministic_and_batching_does_not_change_answers
     cfg = GenerationConfig(max_new_tokens=12, batch_size=4)
     a = generate(model, tok, prompts, cfg, progress=False)
     b = generate(model, tok, prompts, cfg, progress=False)
-    one = [generate(model, tok, [p], GenerationConfig(max_new_tokens=12, batch_size=1), progress=False)[0]
-           for p in prompts[:3]]
+    one = [
+        generate(model, tok, [p], GenerationConfig(max_new_tokens=12, batch_size=1), progress=False)[0]
+        for p in prompts[:3]
+    ]
     assert a == b
     assert a[:3] == one  # left padding + attention mask: a padded prompt answers as if alone
     assert all("<|im_" not in x for x in a)
@@ -54,7 +56,8 @@ def test_sampling_is_seeded(tiny):
     model, tok = tiny
     cfg = GenerationConfig(max_new_tokens=12, do_sample=True, temperature=1.5, seed=3)
     assert generate(model, tok, toy_samples(3), cfg, progress=False) == generate(
-        model, tok, toy_samples(3), cfg, progress=False)
+        model, tok, toy_samples(3), cfg, progress=False
+    )
 
 
 @pytest.mark.slow
@@ -67,6 +70,11 @@ def test_bundled_default_converts_offline_and_loads(monkeypatch):
     model, tok = models.load("smollm2-135m", device.Placement("cpu", "fp32"))
     assert (models.converted_dir("smollm2-135m") / "model.safetensors").is_file()
     assert tok.pad_token_id == tok.eos_token_id  # SmolLM2: pad == <|im_end|>
-    out = generate(model, tok, [[{"role": "user", "content": "Name one movie."}]],
-                   GenerationConfig(max_new_tokens=20), progress=False)[0]
+    out = generate(
+        model,
+        tok,
+        [[{"role": "user", "content": "Name one movie."}]],
+        GenerationConfig(max_new_tokens=20),
+        progress=False,
+    )[0]
     assert out.strip()

@@ -26,11 +26,27 @@ def _write(path, rows):
 def setup(tmp_path_factory):
     d = tmp_path_factory.mktemp("sft")
     samples = toy_samples(N)
-    cfg = dict(model=str(tiny_model_dir(d)), train_file=_write(d / "train.jsonl", samples),
-               valid_file=_write(d / "valid.jsonl", [{**s, "messages": s["messages"][:2]} for s in samples]),
-               output_dir=str(d / "run"), lora_r=8, lora_alpha=16, lora_dropout=0.0, learning_rate=3e-2,
-               warmup_steps=0.0, batch_size=N, grad_accum=1, eval_every=40, eval_cases=N, eval_batch_size=N,
-               eval_max_new_tokens=30, save_every=40, logging_steps=10, precision="fp32", device="cpu")
+    cfg = dict(
+        model=str(tiny_model_dir(d)),
+        train_file=_write(d / "train.jsonl", samples),
+        valid_file=_write(d / "valid.jsonl", [{**s, "messages": s["messages"][:2]} for s in samples]),
+        output_dir=str(d / "run"),
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        learning_rate=3e-2,
+        warmup_steps=0.0,
+        batch_size=N,
+        grad_accum=1,
+        eval_every=40,
+        eval_cases=N,
+        eval_batch_size=N,
+        eval_max_new_tokens=30,
+        save_every=40,
+        logging_steps=10,
+        precision="fp32",
+        device="cpu",
+    )
     return d, samples, cfg
 
 
@@ -43,7 +59,9 @@ def trained(setup):
 
 def test_collated_batch_has_loss_on_answers_only_and_none_on_padding():
     tok = tiny_tokenizer()
-    ds = TokenisedSamples(tok, toy_samples(3) + [{"messages": toy_samples(1)[0]["messages"][:2]}], 256, progress=False)
+    ds = TokenisedSamples(
+        tok, toy_samples(3) + [{"messages": toy_samples(1)[0]["messages"][:2]}], 256, progress=False
+    )
     assert len(ds) == 3 and ds.dropped == 1  # a sample without an answer is not trained on
     batch = Collator(tok.pad_token_id)([ds[0], ds[1], ds[2]])
     pad = batch["attention_mask"] == 0
@@ -64,7 +82,9 @@ def test_padding_free_batch_gives_the_same_loss_as_a_padded_one():
     rows = [r for r in TokenisedSamples(tok, toy_samples(3), 256, progress=False)]
     rows[1] = {k: v[:-7] for k, v in rows[1].items()}  # unequal lengths, so the padded batch has padding
     padded, packed = Collator(tok.pad_token_id)(rows), Collator(tok.pad_token_id, padfree=True)(rows)
-    assert packed["input_ids"].shape[0] == 1 and packed["input_ids"].shape[1] == sum(len(r["input_ids"]) for r in rows)
+    assert packed["input_ids"].shape[0] == 1 and packed["input_ids"].shape[1] == sum(
+        len(r["input_ids"]) for r in rows
+    )
     with torch.no_grad():
         a = model(**padded).loss
         b = model(**packed).loss
@@ -88,7 +108,12 @@ def test_trainer_uses_lora_on_all_linear_layers_and_length_grouping(setup):
     trainer = build_trainer(SFTConfig(**{**cfg, "output_dir": cfg["output_dir"] + "-probe"}), progress=False)
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
-    assert {n.split(".")[-4] for n in trainable if "lora_A" in n} >= {"q_proj", "v_proj", "up_proj", "down_proj"}
+    assert {n.split(".")[-4] for n in trainable if "lora_A" in n} >= {
+        "q_proj",
+        "v_proj",
+        "up_proj",
+        "down_proj",
+    }
     assert type(trainer._get_train_sampler()).__name__ == "LengthGroupedSampler"
 
 
@@ -117,4 +142,6 @@ def test_resume_continues_from_the_last_checkpoint_and_merge_round_trips(setup, 
     m1, tok = load_any(str(run / "adapter"), Placement("cpu", "fp32"))
     m2, _ = load_any(str(merged_dir), Placement("cpu", "fp32"))
     assert not any("lora_" in n for n, _ in m2.named_parameters())
-    assert generate(m1, tok, samples, cfg_gen, progress=False) == generate(m2, tok, samples, cfg_gen, progress=False)
+    assert generate(m1, tok, samples, cfg_gen, progress=False) == generate(
+        m2, tok, samples, cfg_gen, progress=False
+    )

@@ -31,13 +31,23 @@ def user_prompt(history_titles: list[str], k: int) -> str:
 
 
 def _sample(titles, history, target, labels, k, with_answer=True) -> dict:
-    msgs = [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": user_prompt([titles[i] for i in history], k)}]
+    msgs = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": user_prompt([titles[i] for i in history], k)},
+    ]
     if with_answer:
-        msgs.append({"role": "assistant", "content": "\n".join(f"{n + 1}. {titles[i]}" for n, i in enumerate(labels))})
-    return {"messages": msgs, "task": "I0", "intent": {"kind": "I0", "category": None, "proportion": None},
-            "k": k, "history": [int(i) for i in history], "target": None if target is None else int(target),
-            "labels": [int(i) for i in labels]}
+        msgs.append(
+            {"role": "assistant", "content": "\n".join(f"{n + 1}. {titles[i]}" for n, i in enumerate(labels))}
+        )
+    return {
+        "messages": msgs,
+        "task": "I0",
+        "intent": {"kind": "I0", "category": None, "proportion": None},
+        "k": k,
+        "history": [int(i) for i in history],
+        "target": None if target is None else int(target),
+        "labels": [int(i) for i in labels],
+    }
 
 
 def _follow_matrix(train: list[np.ndarray], n_items: int, window: int = 3) -> np.ndarray:
@@ -64,7 +74,9 @@ def labeler(ds):
             score[target] = -np.inf
         top = np.argpartition(-score, k)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
-        return ([int(target)] if target is not None else []) + [int(i) for i in top[: k - (target is not None)]]
+        return ([int(target)] if target is not None else []) + [
+            int(i) for i in top[: k - (target is not None)]
+        ]
 
     return fill
 
@@ -93,7 +105,7 @@ def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str
     out_dir = Path(out_dir)
     files = {}
     rows: dict[str, list[dict]] = {"train": [], "valid": [], "test": []}
-    for u, seq in enumerate(split.train):
+    for seq in split.train:
         if len(seq) < 2:
             continue
         for p in rng.choice(np.arange(1, len(seq)), size=min(per_user, len(seq) - 1), replace=False):
@@ -109,8 +121,18 @@ def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str
     # Item ids are only meaningful for this exact prepare of the dataset: record which one it was.
     digest = hashlib.sha256("\n".join(titles).encode()).hexdigest()[:16]
     with atomic_file(out_dir / "meta.json") as fh:
-        fh.write(orjson.dumps({"dataset": ds.name, "n_items": ds.n_items, "titles_sha256": digest,
-                               "per_user": per_user, "seed": seed, "builder": "interim"}).decode())
+        fh.write(
+            orjson.dumps(
+                {
+                    "dataset": ds.name,
+                    "n_items": ds.n_items,
+                    "titles_sha256": digest,
+                    "per_user": per_user,
+                    "seed": seed,
+                    "builder": "interim",
+                }
+            ).decode()
+        )
     for name, rs in rows.items():
         files[name] = out_dir / f"{name}.jsonl"
         with atomic_file(files[name], "wb", encoding=None) as fh:
