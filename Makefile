@@ -31,6 +31,7 @@ demo: install
 	$(VENV)/bin/ctrlrec data fetch $(DEMO_DATASET)
 	$(VENV)/bin/ctrlrec data prepare $(DEMO_DATASET)
 	$(VENV)/bin/ctrlrec data stats $(DEMO_DATASET)
+	HF_HUB_OFFLINE=1 $(VENV)/bin/ctrlrec model-prepare smollm2-135m
 
 test: install browser
 	$(PY) -m pytest -q -n 2 --dist loadfile

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 CHATML = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
     "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 
@@ -19,16 +20,24 @@ def toy_samples(n: int = 8) -> list[dict]:
     for u in range(n):
         hist = [TITLES[(u + j) % len(TITLES)] for j in range(3)]
         answer = [TITLES[(u * 5 + 7 + j) % len(TITLES)] for j in range(3)]
-        out.append({
-            "messages": [
-                {"role": "system", "content": "You recommend movies."},
-                {"role": "user", "content": "I watched: " + "; ".join(hist) + ". Recommend 3 movies."},
-                {"role": "assistant", "content": "\n".join(f"{i + 1}. {t}" for i, t in enumerate(answer))},
-            ],
-            "task": "I0", "intent": {"kind": "I0", "category": None, "proportion": None}, "k": 3,
-            "history": [(u + j) % len(TITLES) for j in range(3)],
-            "target": (u * 5 + 7) % len(TITLES), "labels": [(u * 5 + 7 + j) % len(TITLES) for j in range(3)],
-        })
+        out.append(
+            {
+                "messages": [
+                    {"role": "system", "content": "You recommend movies."},
+                    {"role": "user", "content": "I watched: " + "; ".join(hist) + ". Recommend 3 movies."},
+                    {
+                        "role": "assistant",
+                        "content": "\n".join(f"{i + 1}. {t}" for i, t in enumerate(answer)),
+                    },
+                ],
+                "task": "I0",
+                "intent": {"kind": "I0", "category": None, "proportion": None},
+                "k": 3,
+                "history": [(u + j) % len(TITLES) for j in range(3)],
+                "target": (u * 5 + 7) % len(TITLES),
+                "labels": [(u * 5 + 7 + j) % len(TITLES) for j in range(3)],
+            }
+        )
     return out
 
 
@@ -41,24 +50,40 @@ def tiny_tokenizer():
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
     corpus = [m["content"] for s in toy_samples(24) for m in s["messages"]] + ["system user assistant\n"] * 4
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     core.train_from_iterator(corpus, trainer)
-    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", bos_token="<|im_start|>",
-                                  eos_token="<|im_end|>", pad_token="<|im_end|>")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="<unk>",
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+    )
     tok.chat_template = CHATML
     return tok
 
 
-def tiny_model(tok, seed: int = 0):
+def tiny_model(tok, seed: int = 0, init: float = 0.5):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                      tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=48,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        initializer_range=init,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     return LlamaForCausalLM(cfg)
 
 

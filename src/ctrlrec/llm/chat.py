@@ -22,7 +22,9 @@ def render(tok, messages: list[dict], add_generation_prompt: bool = False) -> st
     try:
         return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
     except Exception as exc:  # jinja errors on malformed roles/contents
-        raise CtrlrecError(f"chat template failed on the messages ({exc}); expected role/content dicts") from exc
+        raise CtrlrecError(
+            f"chat template failed on the messages ({exc}); expected role/content dicts"
+        ) from exc
 
 
 def prompt_messages(sample: dict) -> list[dict]:
@@ -65,7 +67,9 @@ class Tokenised:
         return sum(1 for x in self.labels if x != IGNORE)
 
 
-def tokenise(tok, messages: list[dict], max_length: int | None = None, stops: list[int] | None = None) -> Tokenised:
+def tokenise(
+    tok, messages: list[dict], max_length: int | None = None, stops: list[int] | None = None
+) -> Tokenised:
     """input_ids and labels (IGNORE everywhere but assistant tokens) of one conversation."""
     stops = set(stops or stop_token_ids(tok))
     ids: list[int] = []
@@ -81,14 +85,14 @@ def tokenise(tok, messages: list[dict], max_length: int | None = None, stops: li
                 "the chat template does not render conversations prefix by prefix; "
                 "expected a template where the prompt of a turn is a prefix of the full rendering"
             )
-        prompt_ids = _ids(tok, before[len(done):])
-        answer_ids = _ids(tok, upto[len(before):])
+        prompt_ids = _ids(tok, before[len(done) :])
+        answer_ids = _ids(tok, upto[len(before) :])
         # Learn the answer through its end-of-turn token; template glue after it is not the model's job.
         cut = next((j + 1 for j, t in enumerate(answer_ids) if t in stops), len(answer_ids))
         ids += prompt_ids + answer_ids
         labels += [IGNORE] * len(prompt_ids) + answer_ids[:cut] + [IGNORE] * (len(answer_ids) - cut)
         done = upto
-    rest = render(tok, messages)[len(done):] if done else render(tok, messages)
+    rest = render(tok, messages)[len(done) :] if done else render(tok, messages)
     tail = _ids(tok, rest)
     ids += tail
     labels += [IGNORE] * len(tail)

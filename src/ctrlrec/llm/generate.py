@@ -56,8 +56,10 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
     model.eval()
     if cfg.do_sample:
         torch.manual_seed(cfg.seed)
-    sample_kw = dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p) if cfg.do_sample else dict(
-        do_sample=False, temperature=None, top_p=None, top_k=None
+    sample_kw = (
+        dict(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p)
+        if cfg.do_sample
+        else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
     )
     bar = tqdm(total=len(texts), desc="generate", unit="prompt", disable=not progress, leave=False)
     try:

@@ -120,7 +120,9 @@ def load_tokenizer(name_or_path: str):
     except OSError as exc:
         raise CtrlrecError(f"model '{name_or_path}': no tokenizer could be loaded ({exc})") from exc
     if tok.chat_template is None:
-        raise CtrlrecError(f"model '{name_or_path}': its tokenizer has no chat template; expected a chat model")
+        raise CtrlrecError(
+            f"model '{name_or_path}': its tokenizer has no chat template; expected a chat model"
+        )
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     tok.padding_side = "left"

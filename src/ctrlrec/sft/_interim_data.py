@@ -12,6 +12,7 @@ shape `ctrlrec.tasks` will write (messages, task, intent, k, history, target, la
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +31,23 @@ def user_prompt(history_titles: list[str], k: int) -> str:
 
 
 def _sample(titles, history, target, labels, k, with_answer=True) -> dict:
-    msgs = [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": user_prompt([titles[i] for i in history], k)}]
+    msgs = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": user_prompt([titles[i] for i in history], k)},
+    ]
     if with_answer:
-        msgs.append({"role": "assistant", "content": "\n".join(f"{n + 1}. {titles[i]}" for n, i in enumerate(labels))})
-    return {"messages": msgs, "task": "I0", "intent": {"kind": "I0", "category": None, "proportion": None},
-            "k": k, "history": [int(i) for i in history], "target": None if target is None else int(target),
-            "labels": [int(i) for i in labels]}
+        msgs.append(
+            {"role": "assistant", "content": "\n".join(f"{n + 1}. {titles[i]}" for n, i in enumerate(labels))}
+        )
+    return {
+        "messages": msgs,
+        "task": "I0",
+        "intent": {"kind": "I0", "category": None, "proportion": None},
+        "k": k,
+        "history": [int(i) for i in history],
+        "target": None if target is None else int(target),
+        "labels": [int(i) for i in labels],
+    }
 
 
 def _follow_matrix(train: list[np.ndarray], n_items: int, window: int = 3) -> np.ndarray:
@@ -49,10 +60,8 @@ def _follow_matrix(train: list[np.ndarray], n_items: int, window: int = 3) -> np
     return counts
 
 
-def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str, Path]:
-    """Write train/valid/test JSONL for dataset `ds` under `out_dir`; return the three paths."""
-    rng = np.random.default_rng(seed)
-    titles = ds.titles()
+def labeler(ds):
+    """`fill(history, target, k)`: target first, then the crude co-occurrence teacher's top items."""
     split = ds.split
     follow = _follow_matrix(split.train, ds.n_items)
     pop = np.bincount(np.concatenate(split.train), minlength=ds.n_items).astype(np.float32)
@@ -65,12 +74,38 @@ def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str
             score[target] = -np.inf
         top = np.argpartition(-score, k)[:k]
         top = top[np.argsort(-score[top], kind="stable")]
-        return ([int(target)] if target is not None else []) + [int(i) for i in top[: k - (target is not None)]]
+        return ([int(target)] if target is not None else []) + [
+            int(i) for i in top[: k - (target is not None)]
+        ]
+
+    return fill
+
+
+def teacher_metrics(ds, k: int = K) -> dict:
+    """HR@k / NDCG@k of the co-occurrence teacher on the fixed test set (history = 10 items before)."""
+    fill = labeler(ds)
+    hr = ndcg = 0.0
+    for j, u in enumerate(ds.split.eval_users):
+        top = fill(ds.sequences[u][:-1][-HISTORY_LEN:], None, k)
+        t = int(ds.split.test_target[j])
+        if t in top:
+            hr += 1
+            ndcg += 1 / np.log2(top.index(t) + 2)
+    n = len(ds.split.eval_users)
+    return {"HR": hr / n, "NDCG": ndcg / n, "n": n}
+
+
+def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str, Path]:
+    """Write train/valid/test JSONL for dataset `ds` under `out_dir`; return the three paths."""
+    rng = np.random.default_rng(seed)
+    titles = ds.titles()
+    split = ds.split
+    fill = labeler(ds)
 
     out_dir = Path(out_dir)
     files = {}
     rows: dict[str, list[dict]] = {"train": [], "valid": [], "test": []}
-    for u, seq in enumerate(split.train):
+    for seq in split.train:
         if len(seq) < 2:
             continue
         for p in rng.choice(np.arange(1, len(seq)), size=min(per_user, len(seq) - 1), replace=False):
@@ -83,6 +118,21 @@ def build(ds, out_dir: str | Path, per_user: int = 2, seed: int = 0) -> dict[str
         thist = seqs[u][:-1][-HISTORY_LEN:]
         rows["test"].append(_sample(titles, thist, split.test_target[j], [], K, with_answer=False))
     rng.shuffle(rows["train"])
+    # Item ids are only meaningful for this exact prepare of the dataset: record which one it was.
+    digest = hashlib.sha256("\n".join(titles).encode()).hexdigest()[:16]
+    with atomic_file(out_dir / "meta.json") as fh:
+        fh.write(
+            orjson.dumps(
+                {
+                    "dataset": ds.name,
+                    "n_items": ds.n_items,
+                    "titles_sha256": digest,
+                    "per_user": per_user,
+                    "seed": seed,
+                    "builder": "interim",
+                }
+            ).decode()
+        )
     for name, rs in rows.items():
         files[name] = out_dir / f"{name}.jsonl"
         with atomic_file(files[name], "wb", encoding=None) as fh:

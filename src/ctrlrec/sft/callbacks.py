@@ -22,8 +22,16 @@ class Validation(TrainerCallback):
     """Every `every` optimiser steps (and at the end): decode the validation cases greedily, score them
     with `evaluator`, and keep the adapter with the best `metric` in `run_dir/best` (atomically)."""
 
-    def __init__(self, tok, cases: list[dict], evaluator: Evaluator, run_dir: Path, every: int,
-                 metric: str, gen: GenerationConfig):
+    def __init__(
+        self,
+        tok,
+        cases: list[dict],
+        evaluator: Evaluator,
+        run_dir: Path,
+        every: int,
+        metric: str,
+        gen: GenerationConfig,
+    ):
         self.tok, self.cases, self.evaluator = tok, cases, evaluator
         self.run_dir, self.every, self.metric, self.gen = Path(run_dir), every, metric, gen
         self.history: list[dict] = []
@@ -39,17 +47,28 @@ class Validation(TrainerCallback):
         self._last_step = state.global_step
         gens = generate(model, self.tok, self.cases, self.gen, progress=True)
         metrics = {k: float(v) for k, v in self.evaluator(gens, self.cases).items()}
-        record = {"step": state.global_step, "epoch": state.epoch, **{f"val_{k}": v for k, v in metrics.items()}}
+        record = {
+            "step": state.global_step,
+            "epoch": state.epoch,
+            **{f"val_{k}": v for k, v in metrics.items()},
+        }
         self.history.append(record)
         state.log_history.append(record)
-        tqdm.write("validation " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
-                                             for k, v in record.items()))
+        tqdm.write(
+            "validation "
+            + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items())
+        )
         score = metrics.get(self.metric)
         if score is None:
             raise KeyError(f"the evaluator returned no '{self.metric}' (got {sorted(metrics)})")
         if self.best is None or score > self.best["score"]:
-            self.best = {"step": state.global_step, "metric": self.metric, "score": score, "metrics": metrics,
-                         "example": gens[0] if gens else ""}
+            self.best = {
+                "step": state.global_step,
+                "metric": self.metric,
+                "score": score,
+                "metrics": metrics,
+                "example": gens[0] if gens else "",
+            }
             with atomic_dir(self.run_dir / "best") as tmp:
                 model.save_pretrained(tmp)
                 write_json(tmp / "metrics.json", self.best)
@@ -84,8 +103,9 @@ class RateProgress(ProgressCallback):
             with open(self.log_file, "a") as fh:
                 fh.write(json.dumps({"step": state.global_step, **logs}) + "\n")
         if self.training_bar is not None and "loss" in logs:
-            self.training_bar.set_postfix(loss=f"{logs['loss']:.3f}", tok_s=f"{rate:.0f}",
-                                          lr=f"{logs.get('learning_rate', 0):.1e}")
+            self.training_bar.set_postfix(
+                loss=f"{logs['loss']:.3f}", tok_s=f"{rate:.0f}", lr=f"{logs.get('learning_rate', 0):.1e}"
+            )
 
 
 class TimeBudget(TrainerCallback):

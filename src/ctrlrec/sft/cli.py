@@ -19,9 +19,13 @@ def _evaluator(dataset: str):
 
 @app.command("train")
 def train_cmd(
-    dataset: str = typer.Option(None, "--dataset", help="Dataset name; samples from $CTRLREC_HOME/tasks/NAME/."),
+    dataset: str = typer.Option(
+        None, "--dataset", help="Dataset name; samples from $CTRLREC_HOME/tasks/NAME/."
+    ),
     model: str = typer.Option(None, "--model", help="Registry name (smollm2-135m), folder or hub id."),
-    config: Path = typer.Option(None, "--config", help="TOML file with SFTConfig fields (top level or [sft])."),
+    config: Path = typer.Option(
+        None, "--config", help="TOML file with SFTConfig fields (top level or [sft])."
+    ),
     output_dir: str = typer.Option(None, "--out", help="Run directory (default runs/sft-DATASET)."),
     max_steps: int = typer.Option(None, "--max-steps", help="Optimiser steps (overrides epochs)."),
     time_budget_min: float = typer.Option(None, "--time-budget", help="Stop after this many minutes."),
@@ -31,8 +35,14 @@ def train_cmd(
     from ctrlrec.sft.config import SFTConfig
     from ctrlrec.sft.trainer import train
 
-    cfg = SFTConfig.from_toml(config, dataset=dataset, model=model, output_dir=output_dir,
-                              max_steps=max_steps, time_budget_min=time_budget_min)
+    cfg = SFTConfig.from_toml(
+        config,
+        dataset=dataset,
+        model=model,
+        output_dir=output_dir,
+        max_steps=max_steps,
+        time_budget_min=time_budget_min,
+    )
     evaluator = _evaluator(cfg.dataset) if cfg.dataset else None
     run = train(cfg, evaluator, resume=not fresh)
     typer.echo(f"run: {run}")
@@ -53,7 +63,9 @@ def merge_cmd(
 def evaluate_cmd(
     model: str = typer.Argument(..., help="SFT run, adapter folder, model folder or registry name."),
     dataset: str = typer.Option(..., "--dataset", help="Dataset whose catalog grounds the titles."),
-    cases: Path = typer.Option(None, "--cases", help="Test JSONL (default $CTRLREC_HOME/tasks/DATASET/test.jsonl)."),
+    cases: Path = typer.Option(
+        None, "--cases", help="Test JSONL (default $CTRLREC_HOME/tasks/DATASET/test.jsonl)."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for generations.jsonl and metrics.json."),
     limit: int = typer.Option(0, help="Only the first N cases (0 = all)."),
     batch_size: int = typer.Option(16, help="Prompts per generation batch."),
@@ -80,10 +92,22 @@ def evaluate_cmd(
     metrics = _evaluator(dataset)(gens, rows)
     with atomic_file(out / "generations.jsonl", "wb", encoding=None) as fh:
         for g, r in zip(gens, rows, strict=True):
-            fh.write(orjson.dumps({"target": r.get("target"), "history": r.get("history"), "text": g}) + b"\n")
-    write_json(out / "metrics.json", manifest("sft-evaluate", {"model": model, "dataset": dataset,
-               "cases": str(cases), "n": len(rows)}, None, metrics=metrics, generation_seconds=seconds))
-    typer.echo(" ".join(f"{k}={v:.4f}" for k, v in metrics.items()) + f"  ({len(rows)} cases, {seconds:.0f} s)")
+            fh.write(
+                orjson.dumps({"target": r.get("target"), "history": r.get("history"), "text": g}) + b"\n"
+            )
+    write_json(
+        out / "metrics.json",
+        manifest(
+            "sft-evaluate",
+            {"model": model, "dataset": dataset, "cases": str(cases), "n": len(rows)},
+            None,
+            metrics=metrics,
+            generation_seconds=seconds,
+        ),
+    )
+    typer.echo(
+        " ".join(f"{k}={v:.4f}" for k, v in metrics.items()) + f"  ({len(rows)} cases, {seconds:.0f} s)"
+    )
 
 
 @app.command("interim-data")

@@ -39,7 +39,9 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return out
 
 
-def sample_files(dataset: str | None, train_file: str | None, valid_file: str | None) -> tuple[Path, Path | None]:
+def sample_files(
+    dataset: str | None, train_file: str | None, valid_file: str | None
+) -> tuple[Path, Path | None]:
     """The train and validation files: explicit paths, else $CTRLREC_HOME/tasks/<dataset>/."""
     if train_file:
         return Path(train_file), Path(valid_file) if valid_file else None
@@ -93,8 +95,11 @@ class Collator:
             ids = [t for r in rows for t in r["input_ids"]]
             labels = [t for r in rows for t in r["labels"]]
             pos = [p for r in rows for p in range(len(r["input_ids"]))]
-            return {"input_ids": torch.tensor([ids]), "labels": torch.tensor([labels]),
-                    "position_ids": torch.tensor([pos])}
+            return {
+                "input_ids": torch.tensor([ids]),
+                "labels": torch.tensor([labels]),
+                "position_ids": torch.tensor([pos]),
+            }
         width = max(len(r["input_ids"]) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)

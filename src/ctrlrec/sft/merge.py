@@ -14,7 +14,10 @@ from ctrlrec.manifest import manifest
 def merge(run_dir: str | Path, which: str = "best", out: str | Path | None = None) -> Path:
     """Write `<run_dir>/merged` (or `out`): base weights with the `which` adapter folded in, in fp32."""
     run = Path(run_dir)
-    if not (run / which / "adapter_config.json").is_file() and not (run / "adapter" / "adapter_config.json").is_file():
+    if (
+        not (run / which / "adapter_config.json").is_file()
+        and not (run / "adapter" / "adapter_config.json").is_file()
+    ):
         raise CtrlrecError(f"{run}: expected an SFT run folder with a '{which}/' or 'adapter/' LoRA adapter")
     src = which if (run / which / "adapter_config.json").is_file() else "adapter"
     model, tok = load_any(str(run / src), Placement("cpu", "fp32"))

@@ -26,10 +26,19 @@ def add_lora(model, cfg: SFTConfig):
     """Wrap `model` with LoRA adapters as configured (all linear layers by default)."""
     from peft import LoraConfig, get_peft_model
 
-    targets = cfg.target_modules if cfg.target_modules == "all-linear" else [
-        m.strip() for m in cfg.target_modules.split(",") if m.strip()]
-    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=targets, task_type="CAUSAL_LM", bias="none")
+    targets = (
+        cfg.target_modules
+        if cfg.target_modules == "all-linear"
+        else [m.strip() for m in cfg.target_modules.split(",") if m.strip()]
+    )
+    lora = LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=targets,
+        task_type="CAUSAL_LM",
+        bias="none",
+    )
     try:
         return get_peft_model(model, lora)
     except ValueError as exc:
@@ -96,16 +105,29 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
         gen = GenerationConfig(max_new_tokens=cfg.eval_max_new_tokens, batch_size=cfg.eval_batch_size)
         validation = Validation(tok, cases, evaluator, run_dir, cfg.eval_every, cfg.best_metric, gen)
         callbacks.append(validation)
-    trainer = Trainer(model=model, args=training_args(cfg, run_dir, placement), train_dataset=train,
-                      data_collator=Collator(tok.pad_token_id, padfree=cfg.batching == "padfree"),
-                      processing_class=tok, callbacks=callbacks)
+    trainer = Trainer(
+        model=model,
+        args=training_args(cfg, run_dir, placement),
+        train_dataset=train,
+        data_collator=Collator(tok.pad_token_id, padfree=cfg.batching == "padfree"),
+        processing_class=tok,
+        callbacks=callbacks,
+    )
     trainer.remove_callback(PrinterCallback)  # RateProgress shows the logs; no dict dumps on stdout
-    trainer.ctrlrec = {"run_dir": run_dir, "placement": placement, "train": train, "validation": validation,
-                       "tokenizer": tok, "files": (train_file, valid_file)}
+    trainer.ctrlrec = {
+        "run_dir": run_dir,
+        "placement": placement,
+        "train": train,
+        "validation": validation,
+        "tokenizer": tok,
+        "files": (train_file, valid_file),
+    }
     return trainer
 
 
-def train(cfg: SFTConfig, evaluator: Evaluator | None = None, resume: bool = True, progress: bool = True) -> Path:
+def train(
+    cfg: SFTConfig, evaluator: Evaluator | None = None, resume: bool = True, progress: bool = True
+) -> Path:
     """Train (resuming from the latest checkpoint unless `resume` is False); return the run directory."""
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -114,21 +136,37 @@ def train(cfg: SFTConfig, evaluator: Evaluator | None = None, resume: bool = Tru
     run_dir, placement = info["run_dir"], info["placement"]
     ckpt_dir = run_dir / "checkpoints"
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
-    base = {"placement": {"device": placement.device, "precision": placement.precision},
-            "files": [str(f) if f else None for f in info["files"]],
-            "n_train": len(info["train"]), "dropped_over_max_length": info["train"].dropped}
+    base = {
+        "placement": {"device": placement.device, "precision": placement.precision},
+        "files": [str(f) if f else None for f in info["files"]],
+        "n_train": len(info["train"]),
+        "dropped_over_max_length": info["train"].dropped,
+    }
     if trainer.is_world_process_zero():
-        write_json(run_dir / "manifest.json", manifest("sft", cfg.to_dict(), cfg.seed, status="running",
-                                                       resumed_from=last, **base))
+        write_json(
+            run_dir / "manifest.json",
+            manifest("sft", cfg.to_dict(), cfg.seed, status="running", resumed_from=last, **base),
+        )
     result = trainer.train(resume_from_checkpoint=last)
     if trainer.is_world_process_zero():
         with atomic_dir(run_dir / "adapter") as tmp:
             trainer.model.save_pretrained(tmp)
         info["tokenizer"].save_pretrained(run_dir / "tokenizer")
         val = info["validation"]
-        write_json(run_dir / "manifest.json", manifest(
-            "sft", cfg.to_dict(), cfg.seed, status="done", resumed_from=last, **base,
-            train_metrics=result.metrics, steps=trainer.state.global_step,
-            tokens_seen=trainer.state.num_input_tokens_seen,
-            validation=val.history if val else [], best=val.best if val else None))
+        write_json(
+            run_dir / "manifest.json",
+            manifest(
+                "sft",
+                cfg.to_dict(),
+                cfg.seed,
+                status="done",
+                resumed_from=last,
+                **base,
+                train_metrics=result.metrics,
+                steps=trainer.state.global_step,
+                tokens_seen=trainer.state.num_input_tokens_seen,
+                validation=val.history if val else [],
+                best=val.best if val else None,
+            ),
+        )
     return run_dir

@@ -1,0 +1,147 @@
+import json
+
+import pytest
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.llm._interim_eval import make_evaluator
+from ctrlrec.llm.chat import IGNORE
+from ctrlrec.llm.device import Placement
+from ctrlrec.llm.generate import GenerationConfig, generate
+from ctrlrec.llm.models import load_any
+from ctrlrec.sft.config import SFTConfig
+from ctrlrec.sft.data import Collator, TokenisedSamples
+from ctrlrec.sft.merge import merge
+from ctrlrec.sft.trainer import build_trainer, train
+from tests.llm.tiny import TITLES, tiny_model_dir, tiny_tokenizer, toy_samples
+
+N = 4  # toy samples to memorise
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sft")
+    samples = toy_samples(N)
+    cfg = dict(
+        model=str(tiny_model_dir(d)),
+        train_file=_write(d / "train.jsonl", samples),
+        valid_file=_write(d / "valid.jsonl", [{**s, "messages": s["messages"][:2]} for s in samples]),
+        output_dir=str(d / "run"),
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        learning_rate=3e-2,
+        warmup_steps=0.0,
+        batch_size=N,
+        grad_accum=1,
+        eval_every=40,
+        eval_cases=N,
+        eval_batch_size=N,
+        eval_max_new_tokens=30,
+        save_every=40,
+        logging_steps=10,
+        precision="fp32",
+        device="cpu",
+    )
+    return d, samples, cfg
+
+
+@pytest.fixture(scope="module")
+def trained(setup):
+    d, samples, cfg = setup
+    run = train(SFTConfig(**cfg, max_steps=80), make_evaluator(TITLES), progress=False)
+    return run
+
+
+def test_collated_batch_has_loss_on_answers_only_and_none_on_padding():
+    tok = tiny_tokenizer()
+    ds = TokenisedSamples(
+        tok, toy_samples(3) + [{"messages": toy_samples(1)[0]["messages"][:2]}], 256, progress=False
+    )
+    assert len(ds) == 3 and ds.dropped == 1  # a sample without an answer is not trained on
+    batch = Collator(tok.pad_token_id)([ds[0], ds[1], ds[2]])
+    pad = batch["attention_mask"] == 0
+    assert (batch["labels"][pad] == IGNORE).all()
+    for row in range(3):
+        kept = batch["labels"][row][batch["labels"][row] != IGNORE].tolist()
+        assert tok.decode(kept) == toy_samples(3)[row]["messages"][2]["content"] + "<|im_end|>"
+
+
+def test_padding_free_batch_gives_the_same_loss_as_a_padded_one():
+    import torch
+
+    from tests.llm.tiny import tiny_model
+
+    tok = tiny_tokenizer()
+    model = tiny_model(tok).eval()
+    model.config.use_cache = False  # as in training: packed rows are only detected without a KV cache
+    rows = [r for r in TokenisedSamples(tok, toy_samples(3), 256, progress=False)]
+    rows[1] = {k: v[:-7] for k, v in rows[1].items()}  # unequal lengths, so the padded batch has padding
+    padded, packed = Collator(tok.pad_token_id)(rows), Collator(tok.pad_token_id, padfree=True)(rows)
+    assert packed["input_ids"].shape[0] == 1 and packed["input_ids"].shape[1] == sum(
+        len(r["input_ids"]) for r in rows
+    )
+    with torch.no_grad():
+        a = model(**padded).loss
+        b = model(**packed).loss
+    assert torch.allclose(a, b, atol=1e-5)  # attention stays within each sample
+
+
+def test_config_from_toml_overrides_and_rejects_unknown_keys(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[sft]\ndataset = "ml-100k"\nlora_r = 4\n')
+    cfg = SFTConfig.from_toml(f, lora_r=None, learning_rate=5e-4)
+    assert (cfg.lora_r, cfg.lora_alpha, cfg.learning_rate) == (4, 8, 5e-4)
+    f.write_text('lora_rank = 4\ndataset = "x"\n')
+    with pytest.raises(CtrlrecError, match="lora_rank"):
+        SFTConfig.from_toml(f)
+    with pytest.raises(CtrlrecError, match="batching"):
+        SFTConfig.from_toml(None, dataset="x", batching="zigzag")
+
+
+def test_trainer_uses_lora_on_all_linear_layers_and_length_grouping(setup):
+    _, _, cfg = setup
+    trainer = build_trainer(SFTConfig(**{**cfg, "output_dir": cfg["output_dir"] + "-probe"}), progress=False)
+    trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    assert {n.split(".")[-4] for n in trainable if "lora_A" in n} >= {
+        "q_proj",
+        "v_proj",
+        "up_proj",
+        "down_proj",
+    }
+    assert type(trainer._get_train_sampler()).__name__ == "LengthGroupedSampler"
+
+
+def test_training_drives_loss_down_and_greedy_decoding_reproduces_the_labels(setup, trained):
+    _, samples, _ = setup
+    logs = [json.loads(x) for x in (trained / "log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in logs if "loss" in r]
+    assert losses[-1] < 0.25 * losses[0]
+    model, tok = load_any(str(trained / "adapter"), Placement("cpu", "fp32"))
+    out = generate(model, tok, samples, GenerationConfig(max_new_tokens=40), progress=False)
+    for text, s in zip(out, samples, strict=True):
+        assert text.startswith(s["messages"][2]["content"])
+    best = json.loads((trained / "best" / "metrics.json").read_text())
+    assert best["metrics"]["HR"] == 1.0  # the memorised target is ranked first
+
+
+def test_resume_continues_from_the_last_checkpoint_and_merge_round_trips(setup, trained):
+    _, samples, cfg = setup
+    manifest = json.loads((trained / "manifest.json").read_text())
+    assert manifest["steps"] == 80 and manifest["config"]["lora_r"] == 8 and "torch" in manifest["versions"]
+    run = train(SFTConfig(**cfg, max_steps=90), make_evaluator(TITLES), progress=False)
+    resumed = json.loads((run / "manifest.json").read_text())
+    assert resumed["resumed_from"].endswith("checkpoint-80") and resumed["steps"] == 90
+    merged_dir = merge(run, which="adapter")
+    cfg_gen = GenerationConfig(max_new_tokens=30)
+    m1, tok = load_any(str(run / "adapter"), Placement("cpu", "fp32"))
+    m2, _ = load_any(str(merged_dir), Placement("cpu", "fp32"))
+    assert not any("lora_" in n for n, _ in m2.named_parameters())
+    assert generate(m1, tok, samples, cfg_gen, progress=False) == generate(
+        m2, tok, samples, cfg_gen, progress=False
+    )
