@@ -3,13 +3,13 @@ import json
 import pytest
 
 from ctrlrec.errors import CtrlrecError
-from ctrlrec.llm._interim_eval import make_evaluator
 from ctrlrec.llm.chat import IGNORE
 from ctrlrec.llm.device import Placement
 from ctrlrec.llm.generate import GenerationConfig, generate
 from ctrlrec.llm.models import load_any
 from ctrlrec.sft.config import SFTConfig
 from ctrlrec.sft.data import Collator, TokenisedSamples
+from ctrlrec.sft.evaluator import make_evaluator
 from ctrlrec.sft.merge import merge
 from ctrlrec.sft.trainer import build_trainer, train
 from tests.llm.tiny import TITLES, tiny_model_dir, tiny_tokenizer, toy_samples
@@ -50,10 +50,17 @@ def setup(tmp_path_factory):
     return d, samples, cfg
 
 
+def _catalog():
+    import pandas as pd
+
+    return pd.DataFrame({"item_id": range(len(TITLES)), "title": TITLES,
+                         "categories": [["Film"]] * len(TITLES)})
+
+
 @pytest.fixture(scope="module")
 def trained(setup):
     d, samples, cfg = setup
-    run = train(SFTConfig(**cfg, max_steps=80), make_evaluator(TITLES), progress=False)
+    run = train(SFTConfig(**cfg, max_steps=80), make_evaluator(_catalog()), progress=False)
     return run
 
 
@@ -134,7 +141,7 @@ def test_resume_continues_from_the_last_checkpoint_and_merge_round_trips(setup, 
     _, samples, cfg = setup
     manifest = json.loads((trained / "manifest.json").read_text())
     assert manifest["steps"] == 80 and manifest["config"]["lora_r"] == 8 and "torch" in manifest["versions"]
-    run = train(SFTConfig(**cfg, max_steps=90), make_evaluator(TITLES), progress=False)
+    run = train(SFTConfig(**cfg, max_steps=90), make_evaluator(_catalog()), progress=False)
     resumed = json.loads((run / "manifest.json").read_text())
     assert resumed["resumed_from"].endswith("checkpoint-80") and resumed["steps"] == 90
     merged_dir = merge(run, which="adapter")

@@ -13,7 +13,9 @@ def generate_cmd(
     model: str = typer.Argument(..., help="SFT run folder, adapter folder, model folder or registry name."),
     dataset: str = typer.Option("ml-100k", "--dataset", help="Dataset the user ids and titles come from."),
     users: list[int] = typer.Option(None, "--user", help="User id (repeatable); history = their last items."),
-    intent: str = typer.Option("I0", "--intent", help="Intent kind (I0 until the tasks stage lands)."),
+    intent: str = typer.Option("I0", "--intent", help="Intent kind: I0, I1+, I1-, I2<=, I2~, I2>=, I3."),
+    category: str = typer.Option(None, "--category", help="The intent's category C."),
+    proportion: float = typer.Option(None, "--proportion", help="The share m of an I2 intent."),
     k: int = typer.Option(10, "--k", help="Number of items to recommend."),
     cases: Path = typer.Option(None, "--cases", help="JSONL of samples to answer instead of --user."),
     sample: bool = typer.Option(False, "--sample", help="Sample (temperature/top-p) instead of greedy."),
@@ -34,26 +36,27 @@ def generate_cmd(
     else:
         if not users:
             raise CtrlrecError("give --user U (repeatable) or --cases FILE")
-        if intent != "I0":
-            raise CtrlrecError(f"intent '{intent}': only I0 is available until the tasks stage lands")
         if not 1 <= k <= 50:
             raise CtrlrecError(f"k = {k}: expected 1..50")
+        import random
+
+        from ctrlrec import intents as wording
         from ctrlrec.data import load
-        from ctrlrec.sft._interim_data import HISTORY_LEN, SYSTEM, user_prompt
+        from ctrlrec.scoring.intents import Intent
 
         ds = load(dataset)
+        the_intent = Intent(intent, category, proportion)
+        if category is not None and category not in ds.categories:
+            raise CtrlrecError(f"category '{category}' is not in {dataset}; expected one of "
+                               f"{', '.join(ds.categories)}")
+        control = wording.render_intents((the_intent,), k, random.Random(seed))
         titles = ds.titles()
         prompts = []
         for u in users:
             if not 0 <= u < ds.n_users:
                 raise CtrlrecError(f"user {u}: expected an id in 0..{ds.n_users - 1} of {dataset}")
-            hist = ds.sequences[u][-HISTORY_LEN:]
-            prompts.append(
-                [
-                    {"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": user_prompt([titles[i] for i in hist], k)},
-                ]
-            )
+            hist = [titles[i] for i in ds.sequences[u][-10:]] if intent != "I3" else None
+            prompts.append(wording.messages(wording.user_prompt(k, hist, control)))
     cfg = GenerationConfig(
         max_new_tokens=max_new_tokens,
         do_sample=sample,

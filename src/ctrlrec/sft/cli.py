@@ -10,11 +10,10 @@ app = typer.Typer(no_args_is_help=True, help="Supervised fine-tuning (LoRA SFT) 
 
 
 def _evaluator(dataset: str):
-    # TEMPORARY: replaced by ctrlrec.scoring when it lands (see ctrlrec/llm/_interim_eval.py).
     from ctrlrec.data import load_catalog
-    from ctrlrec.llm._interim_eval import make_evaluator
+    from ctrlrec.sft.evaluator import make_evaluator
 
-    return make_evaluator(load_catalog(dataset)["title"].tolist())
+    return make_evaluator(load_catalog(dataset))
 
 
 @app.command("train")
@@ -64,7 +63,7 @@ def evaluate_cmd(
     model: str = typer.Argument(..., help="SFT run, adapter folder, model folder or registry name."),
     dataset: str = typer.Option(..., "--dataset", help="Dataset whose catalog grounds the titles."),
     cases: Path = typer.Option(
-        None, "--cases", help="Test JSONL (default $CTRLREC_HOME/tasks/DATASET/test.jsonl)."
+        None, "--cases", help="Test JSONL (default $CTRLREC_HOME/tasks/DATASET/test/I0.jsonl)."
     ),
     out: Path = typer.Option(..., "--out", help="Folder for generations.jsonl and metrics.json."),
     limit: int = typer.Option(0, help="Only the first N cases (0 = all)."),
@@ -83,7 +82,7 @@ def evaluate_cmd(
     from ctrlrec.manifest import manifest
     from ctrlrec.sft.data import read_jsonl
 
-    rows = read_jsonl(cases or paths.home() / "tasks" / dataset / "test.jsonl")
+    rows = read_jsonl(cases or paths.home() / "tasks" / dataset / "test" / "I0.jsonl")
     rows = rows[:limit] if limit else rows
     m, tok = load_any(model)
     t0 = time.perf_counter()
@@ -108,19 +107,3 @@ def evaluate_cmd(
     typer.echo(
         " ".join(f"{k}={v:.4f}" for k, v in metrics.items()) + f"  ({len(rows)} cases, {seconds:.0f} s)"
     )
-
-
-@app.command("interim-data")
-def interim_data_cmd(
-    dataset: str = typer.Argument(..., help="A prepared dataset."),
-    per_user: int = typer.Option(2, help="Training samples per user."),
-    seed: int = typer.Option(0),
-) -> None:
-    """TEMPORARY: I0 samples (co-occurrence labels) until the tasks stage lands."""
-    from ctrlrec import paths
-    from ctrlrec.data import load
-    from ctrlrec.sft._interim_data import build
-
-    files = build(load(dataset), paths.home() / "tasks" / dataset, per_user=per_user, seed=seed)
-    for name, f in files.items():
-        typer.echo(f"{name}: {f}")

@@ -49,9 +49,9 @@ def sample_files(
     if not (d / "train.jsonl").is_file():
         raise CtrlrecError(
             f"no instruction samples for '{dataset}' in {d}; build them first "
-            f"(`ctrlrec sft interim-data {dataset}` until the tasks stage lands) or pass train_file"
+            f"(`ctrlrec tasks build --dataset {dataset} --teacher RUN`) or pass train_file"
         )
-    valid = d / "valid.jsonl"
+    valid = d / "valid.jsonl"  # written by `ctrlrec tasks testset`: the validation sets interleaved
     return d / "train.jsonl", (Path(valid_file) if valid_file else valid if valid.is_file() else None)
 
 

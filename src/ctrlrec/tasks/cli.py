@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import typer
+
+from ctrlrec import paths
 from rich.console import Console
 from rich.table import Table
 
@@ -49,7 +51,7 @@ def _sizes(text: str | None) -> dict[str, int]:
 def build(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Path | None = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
+    out: Path | None = typer.Option(None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
     sizes: str | None = typer.Option(None, help="Counts per task, e.g. I0=2000,I1+=1000."),
     scale: float = typer.Option(1.0, help="Multiply the paper's Table 8 proportions."),
     general: str = typer.Option(
@@ -79,7 +81,7 @@ def build(
     else:
         conv = load_conversations(general)
     samples, report = build_samples(ctx, cfg, conv)
-    out = out or Path("runs") / dataset / "tasks"
+    out = out or paths.home() / "tasks" / dataset
     save_training_set(out, samples, report, cfg, dataset, teacher)
     table = Table("task", "requested", "written", "unsatisfiable", "refused by scoring")
     for task, n in report["requested"].items():
@@ -93,7 +95,7 @@ def build(
 def testset(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Path | None = typer.Option(None, help="Output folder (default runs/DATASET/tasks)."),
+    out: Path | None = typer.Option(None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
     seed: int = typer.Option(0, help="Random seed."),
     teacher_top: int = typer.Option(100, help="Teacher ranking length stored per case."),
 ) -> None:
@@ -102,7 +104,7 @@ def testset(
     from ctrlrec.tasks.testsets import save_testsets
 
     ctx, _ = _context(dataset, teacher)
-    out = out or Path("runs") / dataset / "tasks"
+    out = out or paths.home() / "tasks" / dataset
     counts = save_testsets(out, ctx, TestsetConfig(seed=seed, teacher_top=teacher_top), dataset,
                            teacher)
     table = Table("set", "cases")

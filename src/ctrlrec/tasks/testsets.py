@@ -115,6 +115,9 @@ def save_testsets(out: Path, ctx: TaskContext, cfg: TestsetConfig, dataset: str,
             write_jsonl(path, cases)
             counts[f"{split}/{name}"] = len(cases)
             hashes[f"{split}/{name}"] = _digest(path)
+    mixed = [c for group in zip(*valid.values(), strict=False) for c in group]
+    write_jsonl(out / "valid.jsonl", mixed)  # the validation sets interleaved, for SFT's validation
+    counts["valid (interleaved)"] = len(mixed)
     write_json(out / "testsets_manifest.json", manifest(
         "tasks.testset", cfg.to_dict(), cfg.seed, dataset=dataset, teacher=teacher,
         counts=counts, sha256=hashes))
