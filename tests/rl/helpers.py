@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.llm.tiny import TITLES, tiny_model, tiny_tokenizer, toy_samples
 
-__all__ = ["TITLES", "formatted_tiny", "prompts", "tiny_model", "tiny_tokenizer", "wordpiece_tokenizer"]
+__all__ = ["TITLES", "formatted_tiny", "prompts", "tiny_model", "tiny_tokenizer", "unigram_tokenizer"]
 
 
 def prompts(n: int = 8) -> list[dict]:
@@ -45,23 +45,26 @@ def formatted_tiny(steps: int = 150, seed: int = 0):
     return model, tok
 
 
-def wordpiece_tokenizer():
-    """A cased WordPiece tokenizer (no byte fallback, '##' continuations) with the same ChatML template."""
+def unigram_tokenizer():
+    """A SentencePiece-style tokenizer (Unigram pieces, '▁' for spaces, no byte fallback) with the same
+    ChatML template: a different family from the byte-level BPE of the tiny model. Its pieces cross
+    title boundaries (')\n', '▁(19', '7)'), which is what placement must cope with."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     from tests.llm.tiny import CHATML
 
-    specials = ["[UNK]", "<|im_start|>", "<|im_end|>"]
-    core = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    specials = ["<unk>", "<|im_start|>", "<|im_end|>"]
+    core = Tokenizer(models.Unigram())
     core.normalizer = normalizers.NFC()
-    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    core.decoder = decoders.WordPiece(prefix="##", cleanup=False)
-    corpus = [t for t in TITLES] + ["Amélie (2001)", "Star Wars: Episode IV - A New Hope (1977)",
-                                    "Léon: The Professional (1994)", "1. 2. 3. 10. system user assistant"]
-    trainer = trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials, min_frequency=1)
+    core.pre_tokenizer = pre_tokenizers.Metaspace()
+    core.decoder = decoders.Metaspace()
+    corpus = ["\n".join(f"{i + 1}. {t}" for i, t in enumerate(TITLES[j:j + 5])) for j in range(0, 24, 5)]
+    corpus += ["Amélie (2001)", "Star Wars: Episode IV - A New Hope (1977)", "Café Society", "system user",
+               "- \"Léon: The Professional (1994)\"", "Here you go:"]
+    trainer = trainers.UnigramTrainer(vocab_size=200, special_tokens=specials, unk_token="<unk>")
     core.train_from_iterator(corpus * 3, trainer)
-    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", bos_token="<|im_start|>",
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", bos_token="<|im_start|>",
                                   eos_token="<|im_end|>", pad_token="<|im_end|>")
     tok.chat_template = CHATML
     return tok

@@ -44,7 +44,7 @@ class PPOConfig:
     item_reward: bool = True  # R_item on the last token of each title; False = the paper's v3 ablation
     list_scale: float = 10.0  # R_list is multiplied by this on the last response token (paper: 10)
     kl_coef: float = 0.3  # eta: per-token penalty -eta*(log pi - log pi_ref) (paper: 0.3)
-    whiten_rewards: bool = True  # divide per-token rewards by their batch std (mean kept, so signs survive)
+    whiten_rewards: bool = True  # scale per-token rewards to unit batch std, keeping their mean (TRL's rule)
     # --- PPO
     gamma: float = 0.99  # GAE discount (paper: 0.99)
     lam: float = 0.95  # GAE lambda (paper: 0.95)

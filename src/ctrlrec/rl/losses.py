@@ -21,8 +21,8 @@ def masked_var(x, mask):
 
 
 def whiten(x, mask, shift_mean: bool = True, eps: float = 1e-8):
-    """(x - mean) / std over the masked positions; with shift_mean=False the mean is added back, so
-    only the scale changes (rewards keep their sign). Masked-out positions come back as 0."""
+    """(x - mean) / std over the masked positions; with shift_mean=False the mean is added back (unit
+    spread, same mean: TRL's convention for rewards). Masked-out positions come back as 0."""
     import torch
 
     mean = masked_mean(x, mask)
