@@ -26,7 +26,7 @@ class PPOConfig:
     dataset: str = "ml-100k"  # prepared dataset whose users give the prompts and whose catalog grounds titles
     teacher: str = "popularity"  # teacher run folder (SASRec) for the ranks in S_p, or "popularity"
     prompts_file: str | None = None  # JSONL of instruction samples to use as prompts instead of drawing them
-    tasks: tuple[str, ...] = RL_TASKS  # intents mixed into the prompts (issue 7: I0, I1+, I1-, I2<=, I2~, I2>=)
+    tasks: tuple[str, ...] = RL_TASKS  # intents mixed into the prompts: I0, I1+, I1-, I2<=, I2~, I2>=
     n_prompts: int = 2000  # prompts drawn (equal numbers per task) when no prompts_file is given
     k_min: int = 1  # list lengths k asked for in the prompts: uniform in k_min..k_max
     k_max: int = 10

@@ -97,7 +97,8 @@ class ActorCritic:
                 return self.decoder(input_ids=input_ids, attention_mask=attention_mask,
                                     use_cache=False).last_hidden_state
         self._use(adapter)
-        return self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        out = self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+        return out.last_hidden_state
 
     @staticmethod
     def at_positions(h, positions):

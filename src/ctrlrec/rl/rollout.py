@@ -42,7 +42,8 @@ def _cut(ids: list[int], stops: set[int], pad: int) -> list[int]:
 
 
 def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, temperature: float,
-           top_p: float = 1.0, batch_size: int = 16, seed: int = 0) -> tuple[list[list[int]], list[list[int]]]:
+           top_p: float = 1.0, batch_size: int = 16,
+           seed: int = 0) -> tuple[list[list[int]], list[list[int]]]:
     """(prompt ids, response ids) for each prompt repeated `n_per_prompt` times, in that order."""
     import torch
 

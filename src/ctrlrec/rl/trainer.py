@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 from ctrlrec.atomic import atomic_dir, write_json
 from ctrlrec.manifest import manifest
-from ctrlrec.rl import checkpoint, prompts as prompt_pool
+from ctrlrec.rl import checkpoint
+from ctrlrec.rl import prompts as prompt_pool
 from ctrlrec.rl.config import PPOConfig
 from ctrlrec.rl.logger import MetricsLog
 from ctrlrec.rl.rewards import RewardFn
