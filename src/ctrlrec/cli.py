@@ -62,6 +62,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.sft.cli", "sft", "Supervised fine-tuning (LoRA SFT) on instruction samples."),
     ("ctrlrec.llm.cli", "generate", "Generate recommendations with a model or an SFT run."),
     ("ctrlrec.serve.cli", "serve", "Serve recommendations over HTTP with a web page."),
+    ("ctrlrec.rl.cli", "rl", "Reinforcement learning (PPO) with item- and list-level rewards."),
 ]
 
 _register()

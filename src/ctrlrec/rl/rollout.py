@@ -1,0 +1,134 @@
+"""Rollouts: sample responses with the actor, keep the exact sampled token ids, and compute the
+rollout policy's log-probs, the reference's log-probs and the critic's values, one batched forward each.
+
+PPO then trains on exactly these ids (reference-notes defect 5: never a re-tokenised rendering of
+the parsed list). Sampling runs left-padded with a KV cache; the scoring forwards run on right-padded
+rows `prompt + response + pad`, where plain 0..L-1 positions are right for every real token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ctrlrec.llm.chat import prompt_text, stop_token_ids
+
+
+@dataclass
+class Rollout:
+    """One PPO batch. Tensors are [N, L] (sequences) or [N, R] (response positions), right-padded."""
+
+    prompt_index: list[int]  # which prompt of the step each response answers
+    response_ids: list[list[int]]  # the sampled ids, through the first stop token when one was sampled
+    texts: list[str]  # decoded responses (special tokens skipped), the text that scoring judges
+    tensors: dict = field(default_factory=dict)  # input_ids, attention_mask, positions, response, mask
+    logp: object = None  # log pi_old(token) under the sampling temperature
+    ref_logp: object = None  # log pi_ref(token) under the same temperature
+    values: object = None  # critic values V(s_t)
+
+    def __len__(self) -> int:
+        return len(self.response_ids)
+
+    def rows(self, idx) -> dict:
+        """The model inputs of the rows `idx` (a list or tensor of indices)."""
+        return {k: v[idx] for k, v in self.tensors.items()}
+
+
+def _cut(ids: list[int], stops: set[int], pad: int) -> list[int]:
+    """The response through its first stop token; trailing padding dropped if no stop was sampled."""
+    for j, t in enumerate(ids):
+        if t in stops:
+            return ids[: j + 1]
+    return ids
+
+
+def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, temperature: float,
+           top_p: float = 1.0, batch_size: int = 16,
+           seed: int = 0) -> tuple[list[list[int]], list[list[int]]]:
+    """(prompt ids, response ids) for each prompt repeated `n_per_prompt` times, in that order."""
+    import torch
+
+    stops = stop_token_ids(tok, policy.peft)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else stops[0]
+    texts = [p if isinstance(p, str) else prompt_text(tok, p) for p in prompts]
+    encoded = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    flat = [i for i in range(len(prompts)) for _ in range(n_per_prompt)]
+    order = sorted(range(len(flat)), key=lambda j: -len(encoded[flat[j]]))
+    out: list[list[int] | None] = [None] * len(flat)
+    torch.manual_seed(seed)
+    policy.train(False)
+    for s in range(0, len(order), batch_size):
+        rows = order[s: s + batch_size]
+        width = max(len(encoded[flat[j]]) for j in rows)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, j in enumerate(rows):
+            e = encoded[flat[j]]
+            ids[r, width - len(e):] = torch.tensor(e)
+            mask[r, width - len(e):] = 1
+        with torch.inference_mode():
+            # top_k=0: no truncation, so the tokens come from exactly the tempered softmax that
+            # PPO's ratio assumes
+            gen = policy.generate(input_ids=ids.to(policy.device), attention_mask=mask.to(policy.device),
+                                  max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
+                                  top_p=top_p, top_k=0, eos_token_id=stops, pad_token_id=pad, use_cache=True)
+        for r, j in enumerate(rows):
+            out[j] = _cut(gen[r, width:].tolist(), set(stops), pad)
+    return [encoded[i] for i in flat], out  # type: ignore[return-value]
+
+
+def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, device) -> dict:
+    """Right-padded model inputs plus, per response token j, the position whose output predicts it."""
+    import torch
+
+    n = len(prompt_ids)
+    L = max(len(p) + max(len(r), 1) for p, r in zip(prompt_ids, response_ids, strict=True))
+    R = max(max((len(r) for r in response_ids), default=1), 1)
+    input_ids = torch.full((n, L), pad, dtype=torch.long)
+    attn = torch.zeros((n, L), dtype=torch.long)
+    positions = torch.zeros((n, R), dtype=torch.long)
+    response = torch.full((n, R), pad, dtype=torch.long)
+    mask = torch.zeros((n, R), dtype=torch.float32)
+    for i, (p, r) in enumerate(zip(prompt_ids, response_ids, strict=True)):
+        seq = p + r
+        input_ids[i, : len(seq)] = torch.tensor(seq)
+        attn[i, : len(seq)] = 1
+        # logits at position t predict token t+1; padded slots point at the last real position
+        positions[i] = torch.clamp(torch.arange(R) + len(p) - 1, max=max(len(seq) - 2, 0))
+        if r:
+            response[i, : len(r)] = torch.tensor(r)
+            mask[i, : len(r)] = 1.0
+    return {k: v.to(device) for k, v in dict(input_ids=input_ids, attention_mask=attn, positions=positions,
+                                              response=response, mask=mask).items()}
+
+
+def evaluate_rollout(policy, roll: Rollout, temperature: float, batch_size: int) -> None:
+    """Fill `roll.logp`, `roll.ref_logp` and `roll.values` (no gradients)."""
+    import torch
+
+    policy.train(False)
+    logp, ref, val = [], [], []
+    with torch.no_grad():
+        for s in range(0, len(roll), batch_size):
+            b = roll.rows(slice(s, s + batch_size))
+            logp.append(policy.logprobs(b, "actor", temperature))
+            ref.append(policy.logprobs(b, None, temperature))
+            val.append(policy.values(b))
+    mask = roll.tensors["mask"]
+    roll.logp = torch.cat(logp) * mask
+    roll.ref_logp = torch.cat(ref) * mask
+    roll.values = torch.cat(val) * mask
+
+
+def collect(policy, tok, prompts: list, cfg, seed: int) -> Rollout:
+    """Sample `cfg.responses_per_prompt` responses per prompt and evaluate them (one PPO batch)."""
+    p_ids, r_ids = sample(policy, tok, prompts, cfg.responses_per_prompt, cfg.max_new_tokens,
+                          cfg.temperature, cfg.top_p, cfg.rollout_batch_size, seed)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else stop_token_ids(tok)[0]
+    roll = Rollout(
+        prompt_index=[i for i in range(len(prompts)) for _ in range(cfg.responses_per_prompt)],
+        response_ids=r_ids,
+        texts=[tok.decode(r, skip_special_tokens=True) for r in r_ids],
+        tensors=pack(p_ids, r_ids, pad, policy.device),
+    )
+    evaluate_rollout(policy, roll, cfg.temperature, cfg.rollout_batch_size)
+    return roll

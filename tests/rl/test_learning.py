@@ -1,0 +1,27 @@
+"""PPO must learn, not only run: on the tiny model, a rule reward ("list items of category A", i.e.
+titles starting with 'Movie A') rises clearly within a bounded number of steps."""
+
+import numpy as np
+
+from ctrlrec.rl.config import PPOConfig
+from ctrlrec.rl.logger import read_csv
+from ctrlrec.rl.model import ActorCritic
+from ctrlrec.rl.rewards import LineRule
+from ctrlrec.rl.trainer import PPOTrainer
+from tests.rl.helpers import prompts
+
+
+def test_rule_reward_rises(formatted, tmp_path):
+    model, tok = formatted
+    cfg = PPOConfig(steps=20, prompts_per_step=4, max_new_tokens=36, learning_rate=3e-3, save_every=20,
+                    tensorboard=False)
+    tr = PPOTrainer(cfg, ActorCritic(model), tok, prompts(16), LineRule("Movie A"), tmp_path, progress=False)
+    hist = tr.train()
+    share = np.array([m["rule/hit_share"] for m in hist])
+    first, last = share[:5].mean(), share[-5:].mean()
+    # the tiny model starts near 1 in 6 (letters A-F); measured here: ~0.07 -> ~0.4
+    assert last > first + 0.15, share.round(2).tolist()
+    rows = read_csv(tmp_path / "metrics.csv")
+    assert [r["step"] for r in rows] == list(range(1, 21))
+    assert {"reward/total", "reward/item", "reward/list", "kl", "entropy", "clipfrac", "loss/value",
+            "approx_kl"} <= set(rows[0])
