@@ -25,7 +25,7 @@ def formatted_tiny(steps: int = 150, seed: int = 0):
     from ctrlrec.llm.chat import tokenise
 
     tok = tiny_tokenizer()
-    model = tiny_model(tok, seed)
+    model = tiny_model(tok, seed, init=0.02)  # the usual init: PPO learns from a formatted model
     rows = [tokenise(tok, s["messages"]) for s in toy_samples(24)]
     width = max(len(r.input_ids) for r in rows)
     ids = torch.full((len(rows), width), tok.pad_token_id)
