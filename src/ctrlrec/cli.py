@@ -61,6 +61,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.tasks.cli", "tasks", "Build instruction samples (I0–I4) and fixed test sets."),
     ("ctrlrec.sft.cli", "sft", "Supervised fine-tuning (LoRA SFT) on instruction samples."),
     ("ctrlrec.llm.cli", "generate", "Generate recommendations with a model or an SFT run."),
+    ("ctrlrec.eval.cli", "eval", "Evaluate models and baselines on the fixed test sets; reports."),
 ]
 
 _register()
