@@ -196,7 +196,8 @@ def run_eval(rec: Recommender, testsets: Path, catalog: Catalog, out: Path, cfg:
     summary = summarise(out, sets, catalog, cfg)
     timing["summary_s"] = time.perf_counter() - t_sum
     timing["total_s"] = time.perf_counter() - t_all
-    summary.update(ident)
+    summary.update(ident, label=rec.name)
+    timing["cases"] = int(timing["cases"])
     summary["timing"] = dict(timing)
     write_json(out / "summary.json", manifest("eval", asdict(cfg), None, **summary))
     return summary
