@@ -63,6 +63,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.llm.cli", "generate", "Generate recommendations with a model or an SFT run."),
     ("ctrlrec.serve.cli", "serve", "Serve recommendations over HTTP with a web page."),
     ("ctrlrec.rl.cli", "rl", "Reinforcement learning (PPO) with item- and list-level rewards."),
+    ("ctrlrec.eval.cli", "eval", "Evaluate models and baselines on the fixed test sets; reports."),
 ]
 
 _register()

@@ -1,0 +1,230 @@
+"""Recommenders the harness can evaluate: anything that turns test cases into generated text.
+
+A `Recommender` answers a batch of test-set cases (the dicts written by `ctrlrec tasks testset`),
+either with the control sentence (`plain=False`, the prompt in `messages`) or without it
+(`plain=True`, `messages_plain`). Every recommender answers in the same form, a numbered list of
+titles, so one scorer (`ctrlrec.scoring`) judges them all.
+
+- `LLMRecommender`: a chat model (registry name, model folder, adapter or SFT run), Hugging Face
+  batched generation by default, vLLM when installed and a GPU is present.
+- `RankerRecommender`: a ranker's top-k (popularity, or the teacher), blind to the instruction.
+- `OracleController`: the ranker's top-k with the instruction applied as a filter (the labels of
+  `ctrlrec.tasks.labels`): the upper bound of a controller that follows the ranker's taste.
+
+Rankers see the user's history as the test set's builder did when `histories` is given (the full
+prefix, last `max_len` items, all of it excluded from the list), else the history shown in the prompt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.scoring.intents import Intent, intent_from_json
+from ctrlrec.tasks.labels import proportion_label, top_allowed
+
+HistoryFn = Callable[[dict], Sequence[int]]
+
+
+class Recommender(Protocol):
+    """Answers test cases with generated text, one string per case, in the caller's order."""
+
+    name: str
+
+    def recommend(self, cases: list[dict], plain: bool) -> list[str]: ...
+
+    def describe(self) -> dict: ...
+
+
+def format_list(titles: Sequence[str]) -> str:
+    """The answer format every model is trained to produce: `1. Title` lines."""
+    return "\n".join(f"{i + 1}. {t}" for i, t in enumerate(titles))
+
+
+def case_intents(case: dict) -> tuple[Intent, ...]:
+    raw = case["intent"]
+    return tuple(intent_from_json(x) for x in (raw if isinstance(raw, list) else [raw]))
+
+
+def shown_history(case: dict) -> Sequence[int]:
+    return case["history_ids"]
+
+
+def dataset_history(ds) -> HistoryFn:
+    """The case user's full prefix in `ds`: what `ctrlrec tasks testset` ranked for that case."""
+    def history(case: dict) -> Sequence[int]:
+        u = int(case["user"])
+        prefix = ds.split.train[u] if str(case["id"]).startswith("valid-") else ds.sequences[u][:-1]
+        return np.asarray(prefix, dtype=np.int64)
+    return history
+
+
+@dataclass
+class _RankerBase:
+    """Shared by the ranker baselines: ranking rows and the mask of items a list may hold."""
+
+    ranker: object
+    titles: list[str]
+    name: str
+    histories: HistoryFn = shown_history
+    max_len: int | None = None
+    seconds: float = field(default=0.0, init=False)
+
+    def _rank(self, cases: list[dict]) -> tuple[np.ndarray, list[np.ndarray]]:
+        hist = [np.asarray(self.histories(c), dtype=np.int64) for c in cases]
+        inputs = [(h[-self.max_len:] if self.max_len else h).tolist() for h in hist]
+        ranking = np.asarray(self.ranker.ranking(inputs))
+        n = len(self.titles)
+        if ranking.ndim != 2 or ranking.shape[1] != n:
+            raise CtrlrecError(f"ranker {self.name}: ranking has shape {ranking.shape}; expected "
+                               f"({len(cases)}, {n}) item ids for this dataset's catalog")
+        allowed = []
+        for h in hist:
+            mask = np.ones(n, dtype=bool)
+            mask[h] = False
+            allowed.append(mask)
+        return ranking, allowed
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": type(self).__name__, "ranker": type(self.ranker).__name__,
+                "max_len": self.max_len}
+
+
+class RankerRecommender(_RankerBase):
+    """A ranker's top-k as a numbered list; the instruction is ignored (popularity, the teacher)."""
+
+    def recommend(self, cases: list[dict], plain: bool) -> list[str]:
+        t0 = time.perf_counter()
+        ranking, allowed = self._rank(cases)
+        out = [format_list([self.titles[i] for i in ranking[b][allowed[b][ranking[b]]][: c["k"]]])
+               for b, c in enumerate(cases)]
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+@dataclass
+class OracleController(_RankerBase):
+    """The ranker's best items that obey the instruction (its top-k when `plain`).
+
+    Hard filters come from I1+ (keep C) and I1- (drop C); an I2 part is met with the ranker's best
+    items inside and outside C in allowed numbers (`proportion_label`). When the catalog cannot
+    satisfy the instruction, the list is filled with the ranker's best remaining items so that it
+    still holds k titles: TCP then falls short of 100% only for lack of items in C.
+    """
+
+    catmat: np.ndarray | None = None  # [n_categories, n_items] bool
+    categories: list[str] = field(default_factory=list)
+
+    def _in(self, category: str) -> np.ndarray:
+        try:
+            return self.catmat[self.categories.index(category)]  # type: ignore[index]
+        except ValueError:
+            raise CtrlrecError(f"oracle: category {category!r} is unknown to the dataset") from None
+
+    def pick(self, ranking: np.ndarray, allowed: np.ndarray, k: int,
+             intents: tuple[Intent, ...]) -> list[int]:
+        """The oracle's k items for one case."""
+        keep = allowed.copy()
+        prop = None
+        for p in intents:
+            if p.kind in ("I1+", "I3"):
+                keep &= self._in(p.category)
+            elif p.kind == "I1-":
+                keep &= ~self._in(p.category)
+            elif p.kind.startswith("I2"):
+                prop = p
+        if prop is not None:
+            picks = proportion_label(ranking, keep, self._in(prop.category), k, prop.kind,
+                                     prop.allowed(k))
+        else:
+            picks = top_allowed(ranking, keep, k)
+        if picks is None:  # unsatisfiable: the best items that pass the hard filters
+            picks = ranking[keep[ranking]][:k].tolist()
+        if len(picks) < k:  # not enough items obey: fill with the best allowed items left
+            rest = allowed.copy()
+            rest[picks] = False
+            picks = picks + ranking[rest[ranking]][: k - len(picks)].tolist()
+        return picks
+
+    def recommend(self, cases: list[dict], plain: bool) -> list[str]:
+        t0 = time.perf_counter()
+        ranking, allowed = self._rank(cases)
+        out = []
+        for b, c in enumerate(cases):
+            intents = () if plain else case_intents(c)  # plain: the ranker's own top-k
+            picks = self.pick(ranking[b], allowed[b], int(c["k"]), intents)
+            out.append(format_list([self.titles[i] for i in picks]))
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+@dataclass
+class LLMRecommender:
+    """A chat model answering the prompts: `backend` "hf" (default) or "vllm"."""
+
+    model_spec: str
+    gen: object  # ctrlrec.llm.generate.GenerationConfig
+    backend: str = "hf"
+    name: str = ""
+    progress: bool = True
+    seconds: float = field(default=0.0, init=False)  # time spent generating
+    _model: object = field(default=None, init=False, repr=False)
+    _tok: object = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.model_spec
+        if self.backend not in ("hf", "vllm"):
+            raise CtrlrecError(f"backend {self.backend!r}: expected hf or vllm")
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        if self.backend == "vllm":
+            from ctrlrec.eval.vllm_backend import load_vllm
+
+            self._model, self._tok = load_vllm(self.model_spec, self.gen)
+        else:
+            from ctrlrec.llm.models import load_any
+
+            self._model, self._tok = load_any(self.model_spec)
+
+    def recommend(self, cases: list[dict], plain: bool) -> list[str]:
+        self.load()
+        prompts = [c["messages_plain" if plain else "messages"] for c in cases]
+        t0 = time.perf_counter()
+        if self.backend == "vllm":
+            from ctrlrec.eval.vllm_backend import generate_vllm
+
+            out = generate_vllm(self._model, prompts, self.gen)
+        else:
+            from ctrlrec.llm.generate import generate
+
+            out = generate(self._model, self._tok, prompts, self.gen, progress=False)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": "LLMRecommender", "model": self.model_spec,
+                "backend": self.backend, "generation": self.gen.to_dict()}  # type: ignore[attr-defined]
+
+
+def choose_backend(requested: str) -> str:
+    """"auto" means vLLM when it is importable and a CUDA GPU is visible, else Hugging Face."""
+    if requested != "auto":
+        if requested == "vllm":
+            from ctrlrec.eval.vllm_backend import check_available
+
+            check_available()
+        return requested
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is None:
+        return "hf"
+    import torch
+
+    return "vllm" if torch.cuda.is_available() else "hf"
