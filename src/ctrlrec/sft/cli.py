@@ -1,4 +1,4 @@
-"""`ctrlrec sft ...`: train, merge, evaluate on a test file, and (for now) build interim I0 samples."""
+"""`ctrlrec sft ...`: train, merge, and evaluate on a test file."""
 
 from __future__ import annotations
 
