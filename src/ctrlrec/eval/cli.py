@@ -24,7 +24,7 @@ def eval_cmd(
                                 "or a chat model (registry name, model folder, adapter, SFT run)."),
     dataset: str = typer.Option(..., "--dataset", help="A prepared dataset (its catalog grounds titles)."),
     testsets: Path = typer.Option(None, "--testsets", help="Folder from `ctrlrec tasks testset` "
-                                  "(default runs/DATASET/tasks)."),
+                                  "(default $CTRLREC_HOME/tasks/DATASET)."),
     tasks: str = typer.Option(None, "--tasks", help="Comma-separated test sets (default: all)."),
     limit: int = typer.Option(None, "--limit", help="Only the first N cases of each set."),
     out: Path = typer.Option(None, "--out", help="Evaluation folder (default runs/DATASET/eval/LABEL)."),
@@ -51,7 +51,9 @@ def eval_cmd(
     ds = load(dataset)
     gen = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
     rec = make_recommender(model, ds, gen, backend, label)
-    testsets = testsets or Path("runs") / dataset / "tasks"
+    from ctrlrec import paths
+
+    testsets = testsets or paths.home() / "tasks" / dataset
     out = out or Path("runs") / dataset / "eval" / _slug(rec.name)
     summary = run_eval(rec, testsets, Catalog.from_frame(ds.catalog), out, cfg, dataset)
     _print(summary, out)
