@@ -9,10 +9,10 @@ keys are an error.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ctrlrec.config import toml_values
 from ctrlrec.errors import CtrlrecError
 
 RL_TASKS = ("I0", "I1+", "I1-", "I2<=", "I2~", "I2>=")
@@ -112,19 +112,7 @@ class PPOConfig:
     @classmethod
     def from_toml(cls, path: str | Path | None = None, **overrides) -> PPOConfig:
         """Defaults, then the TOML file (top level or an [rl] table), then non-None overrides."""
-        values: dict = {}
-        if path is not None:
-            p = Path(path)
-            try:
-                raw = tomllib.loads(p.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise CtrlrecError(f"{p}: expected a readable TOML file ({exc})") from exc
-            values = raw.get("rl", raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise CtrlrecError(f"unknown RL config keys {unknown}; expected some of {sorted(known)}")
+        values = toml_values(cls, path, "rl", overrides)
         if "tasks" in values:
             values["tasks"] = tuple(values["tasks"])
         cfg = cls(**values)

@@ -58,22 +58,16 @@ def strip_answer(sample: dict) -> dict:
 
 
 def read(path: str | Path) -> list[dict]:
+    """Instruction samples (any with `k`) as RL prompts, their answers stripped."""
+    from ctrlrec.sft.data import read_jsonl
+
     p = Path(path)
-    if not p.is_file():
-        raise InputFileError(p, "a JSONL file of instruction samples", "file not found")
     rows = []
-    with open(p, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                s = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(p, "one JSON object per line", f"line {n}: {exc}") from None
-            if not isinstance(s, dict) or "messages" not in s or "k" not in s:
-                raise InputFileError(p, "samples with 'messages', 'k', 'intent', 'history', 'target'",
-                                     f"line {n}")
-            rows.append(strip_answer(s))
+    for n, s in enumerate(read_jsonl(p), 1):
+        if "k" not in s:
+            raise InputFileError(p, "samples with 'messages', 'k', 'intent', 'history', 'target'",
+                                 f"sample {n}")
+        rows.append(strip_answer(s))
     if not rows:
         raise InputFileError(p, "at least one sample", "no samples")
     return rows

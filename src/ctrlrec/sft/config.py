@@ -7,10 +7,10 @@ a CPU run needs smaller numbers, which the quality run sets in its own TOML.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ctrlrec.config import toml_values
 from ctrlrec.errors import CtrlrecError
 
 BATCHING = ("length", "padfree", "random")
@@ -80,19 +80,7 @@ class SFTConfig:
     @classmethod
     def from_toml(cls, path: str | Path | None = None, **overrides) -> SFTConfig:
         """Defaults, then the TOML file (top level or an [sft] table), then non-None overrides."""
-        values: dict = {}
-        if path is not None:
-            p = Path(path)
-            try:
-                raw = tomllib.loads(p.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise CtrlrecError(f"{p}: expected a readable TOML file ({exc})") from exc
-            values = raw.get("sft", raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise CtrlrecError(f"unknown SFT config keys {unknown}; expected some of {sorted(known)}")
+        values = toml_values(cls, path, "sft", overrides)
         cfg = cls(**values)
         cfg.check()
         return cfg
