@@ -8,7 +8,7 @@ import typer
 
 from ctrlrec.errors import CtrlrecError
 
-DECODING = ("free",)  # "constrained" joins once constrained decoding lands in ctrlrec.llm
+DECODING = ("free", "catalog", "guaranteed")  # see ctrlrec.llm.decoding
 
 
 def _tasks(text: str | None) -> tuple[str, ...]:
@@ -32,7 +32,9 @@ def eval_cmd(
     split: str = typer.Option("test", "--split", help="test or valid."),
     no_plain: bool = typer.Option(False, "--no-plain", help="Skip the runs without the control sentence."),
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU if installed), hf or vllm."),
-    decoding: str = typer.Option("free", "--decoding", help="Decoding mode: free (greedy, unconstrained)."),
+    decoding: str = typer.Option("free", "--decoding", help="free (greedy, unconstrained), catalog "
+                                 "(only catalog titles) or guaranteed (catalog + the intent enforced)."),
+    precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16 (chat models)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Prompts per forward pass."),
     max_new_tokens: int = typer.Option(320, "--max-new-tokens", help="Generation length limit."),
     step: int = typer.Option(64, "--step", help="Cases per harness step (one append per step)."),
@@ -50,7 +52,7 @@ def eval_cmd(
     cfg.check()
     ds = load(dataset)
     gen = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    rec = make_recommender(model, ds, gen, backend, label)
+    rec = make_recommender(model, ds, gen, backend, label, precision, decoding)
     from ctrlrec import paths
 
     testsets = testsets or paths.home() / "tasks" / dataset

@@ -36,7 +36,8 @@ def _ranker(what: str, ds):
     return t, t.config.max_len, "teacher"
 
 
-def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str | None = None):
+def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str | None = None,
+                     precision: str = "auto", decoding: str = "free"):
     """A `Recommender` for `spec` over dataset `ds` (see the module docstring)."""
     titles = ds.catalog["title"].tolist()
     history = dataset_history(ds)
@@ -55,4 +56,10 @@ def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str 
         from ctrlrec.llm.generate import GenerationConfig
 
         gen = GenerationConfig()
-    return LLMRecommender(spec, gen, choose_backend(backend), name=label or spec)
+    catalog = None
+    if decoding != "free":
+        from ctrlrec.scoring import Catalog
+
+        catalog = Catalog.from_frame(ds.catalog)
+    return LLMRecommender(spec, gen, choose_backend(backend), name=label or spec, precision=precision,
+                          decoding=decoding, catalog=catalog)

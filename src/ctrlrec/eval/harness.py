@@ -192,6 +192,7 @@ def run_eval(rec: Recommender, testsets: Path, catalog: Catalog, out: Path, cfg:
     finally:
         bar.close()
     timing["generate_s"] = float(getattr(rec, "seconds", timing["recommend_s"]))
+    timing["cache_hits"] = int(getattr(rec, "cache_hits", 0))  # answers reused from an identical prompt
     t_sum = time.perf_counter()
     summary = summarise(out, sets, catalog, cfg)
     timing["summary_s"] = time.perf_counter() - t_sum

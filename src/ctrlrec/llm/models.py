@@ -163,11 +163,13 @@ def _base_of(folder: Path, adapter: Path) -> str:
     return json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
-def load_any(path_or_name: str, placement: Placement | None = None, which: str = "best"):
+def load_any(path_or_name: str, placement: Placement | None = None, which: str = "best",
+             merge: bool = False):
     """`(model, tokenizer)` from a model name/folder, a LoRA adapter folder, or a training run folder.
 
     A run folder is read in this order: `merged/` (a merged model), then `<which>/` (default the best
-    adapter), then `adapter/` (the last one). Adapters are applied on top of their base model with peft.
+    adapter), then `adapter/` (the last one). Adapters are applied on top of their base model with peft;
+    `merge=True` folds them into the base weights (inference only: no extra LoRA matmuls per layer).
     """
     p = Path(path_or_name).expanduser()
     if not p.is_dir() or (p / "config.json").is_file():
@@ -181,4 +183,6 @@ def load_any(path_or_name: str, placement: Placement | None = None, which: str =
 
     model, tok = load(_base_of(p, adapter), placement)
     model = PeftModel.from_pretrained(model, adapter).eval()
+    if merge:
+        model = model.merge_and_unload().eval()
     return model, tok
