@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CTRLREC_TORCH ?= torch==2.13.0
 DEMO_DATASET ?= ml-100k
+DEMO_CONFIG ?= configs/$(DEMO_DATASET).toml
+DEMO_RUN ?= runs/pipeline-$(DEMO_DATASET)
 
 .PHONY: demo test install lint clean-venv browser
 
@@ -28,10 +30,11 @@ browser:
 install: $(VENV)/.ctrlrec-installed
 
 demo: install
-	$(VENV)/bin/ctrlrec data fetch $(DEMO_DATASET)
-	$(VENV)/bin/ctrlrec data prepare $(DEMO_DATASET)
-	$(VENV)/bin/ctrlrec data stats $(DEMO_DATASET)
-	HF_HUB_OFFLINE=1 $(VENV)/bin/ctrlrec model-prepare smollm2-135m
+	HF_HUB_OFFLINE=1 $(VENV)/bin/ctrlrec pipeline --config $(DEMO_CONFIG)
+	@echo
+	@echo "Report: $(DEMO_RUN)/report/report.md (and report.html)"
+	@echo "Serve the aligned model:  $(VENV)/bin/ctrlrec serve $(DEMO_RUN)/rl/merged --dataset $(DEMO_DATASET)"
+	@echo "  then open http://127.0.0.1:8000/"
 
 test: install browser
 	$(PY) -m pytest -q -n 2 --dist loadfile

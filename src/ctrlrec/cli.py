@@ -64,6 +64,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.serve.cli", "serve", "Serve recommendations over HTTP with a web page."),
     ("ctrlrec.rl.cli", "rl", "Reinforcement learning (PPO) with item- and list-level rewards."),
     ("ctrlrec.eval.cli", "eval", "Evaluate models and baselines on the fixed test sets; reports."),
+    ("ctrlrec.pipeline.cli", "pipeline", "The main job: every stage from the data to the report."),
 ]
 
 _register()

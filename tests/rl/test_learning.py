@@ -18,8 +18,10 @@ def test_rule_reward_rises(formatted, tmp_path):
     tr = PPOTrainer(cfg, ActorCritic(model), tok, prompts(16), LineRule("Movie A"), tmp_path, progress=False)
     hist = tr.train()
     share = np.array([m["rule/hit_share"] for m in hist])
-    first, last = share[:5].mean(), share[-5:].mean()
-    # the tiny model starts near 1 in 6 (letters A-F); measured here: ~0.07 -> ~0.4
+    # the tiny model starts near 1 in 6 (letters A-F); measured: ~0.06 over the first 2 steps -> 0.3-0.4
+    # over the last 5. The baseline is the first 2 steps only: by step 3 the policy has already moved
+    # (a CI run saw 0.04, 0.08, 0.25, ...), so a 5-step baseline mixes learning into the floor.
+    first, last = share[:2].mean(), share[-5:].mean()
     assert last > first + 0.15, share.round(2).tolist()
     rows = read_csv(tmp_path / "metrics.csv")
     assert [r["step"] for r in rows] == list(range(1, 21))

@@ -152,3 +152,20 @@ def test_resume_continues_from_the_last_checkpoint_and_merge_round_trips(setup, 
     assert generate(m1, tok, samples, cfg_gen, progress=False) == generate(
         m2, tok, samples, cfg_gen, progress=False
     )
+
+
+def test_resume_skips_a_checkpoint_cut_by_a_kill(tmp_path):
+    from ctrlrec.sft.callbacks import COMPLETE, last_complete_checkpoint
+
+    assert last_complete_checkpoint(tmp_path / "none") is None
+    for step in (2, 4, 6):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "adapter_model.safetensors").write_text("x")
+    assert last_complete_checkpoint(tmp_path) is None  # no marker and no trainer_state.json
+    (tmp_path / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    assert last_complete_checkpoint(tmp_path).endswith("checkpoint-4")  # a run from before the marker
+    (tmp_path / "checkpoint-2" / COMPLETE).write_text("2")
+    assert last_complete_checkpoint(tmp_path).endswith("checkpoint-2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint-2", "incomplete-checkpoint-4", "incomplete-checkpoint-6"]
+    assert (tmp_path / "incomplete-checkpoint-6" / "adapter_model.safetensors").is_file()  # kept

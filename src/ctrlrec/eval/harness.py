@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class EvalConfig:
 
     tasks: test sets to run (names as in `ctrlrec.tasks.testsets.TEST_SETS`).
     limit: evaluate only the first N cases of each set (None = all); the same N cases for every model.
+    limits: per-set overrides of `limit`, e.g. {"I0": 300} (more cases where the metric needs them).
     batch_size: cases per step; each step is one call to the recommender and one append per file.
     plain: also answer each control set's prompt without the control sentence.
     split: "test" (the fixed test sets) or "valid".
@@ -49,6 +50,7 @@ class EvalConfig:
 
     tasks: tuple[str, ...] = TEST_SETS
     limit: int | None = None
+    limits: dict[str, int] = field(default_factory=dict)
     batch_size: int = 64
     plain: bool = True
     split: str = "test"
@@ -59,6 +61,9 @@ class EvalConfig:
             raise CtrlrecError(f"tasks {unknown}: unknown; expected some of {', '.join(TEST_SETS)}")
         if self.limit is not None and self.limit < 1:
             raise CtrlrecError(f"limit {self.limit}: expected a positive number of cases per set")
+        bad = {k: v for k, v in self.limits.items() if k not in TEST_SETS or not isinstance(v, int) or v < 1}
+        if bad:
+            raise CtrlrecError(f"limits {bad}: expected test set names with positive numbers of cases")
         if self.batch_size < 1:
             raise CtrlrecError(f"batch_size {self.batch_size}: expected a positive integer")
         if self.split not in ("test", "valid"):
@@ -76,7 +81,8 @@ def load_sets(testsets: Path, cfg: EvalConfig) -> dict[str, list[dict]]:
             raise InputFileError(path, "a test set written by `ctrlrec tasks testset`", "file not found")
         with open(path, encoding="utf-8") as fh:
             cases = [json.loads(line) for line in fh if line.strip()]
-        out[name] = cases[: cfg.limit] if cfg.limit else cases
+        n = cfg.limits.get(name, cfg.limit)
+        out[name] = cases[:n] if n else cases
     return out
 
 

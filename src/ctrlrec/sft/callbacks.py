@@ -122,3 +122,39 @@ class TimeBudget(TrainerCallback):
         if self.seconds is not None and time.perf_counter() - self._t0 > self.seconds:
             control.should_training_stop = True
             control.should_save = True
+
+
+COMPLETE = "ctrlrec-complete"  # written into a checkpoint folder once the Trainer has finished it
+
+
+class CheckpointMarker(TrainerCallback):
+    """Marks each checkpoint complete after the Trainer wrote all of it (`on_save` comes after the
+    whole folder is written), so a kill in the middle of a save never leaves a folder that resume picks."""
+
+    def on_save(self, args, state, control, **kw):
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            (folder / COMPLETE).write_text(str(state.global_step))
+
+
+def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+    """The newest checkpoint folder marked complete.
+
+    A newer unmarked folder (a save cut by a kill) is renamed `incomplete-checkpoint-N`, so neither
+    resume nor the Trainer's rotation takes it for a checkpoint (nothing is deleted). Runs written
+    before the marker existed have no marked folder: their newest folder with `trainer_state.json`
+    (written at the end of a save) is used.
+    """
+    ckpt_dir = Path(ckpt_dir)
+    if not ckpt_dir.is_dir():
+        return None
+    found = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]))
+    marked = [p for p in found if (p / COMPLETE).is_file()]
+    if not marked:
+        legacy = [p for p in found if (p / "trainer_state.json").is_file()]
+        return str(legacy[-1]) if legacy else None
+    for p in found:
+        if int(p.name.split("-")[-1]) > int(marked[-1].name.split("-")[-1]):
+            p.rename(p.with_name(f"incomplete-{p.name}"))
+    return str(marked[-1])

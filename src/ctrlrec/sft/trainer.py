@@ -17,7 +17,14 @@ from ctrlrec.llm.device import choose
 from ctrlrec.llm.generate import GenerationConfig
 from ctrlrec.llm.models import load_model, load_tokenizer
 from ctrlrec.manifest import manifest
-from ctrlrec.sft.callbacks import Evaluator, RateProgress, TimeBudget, Validation
+from ctrlrec.sft.callbacks import (
+    CheckpointMarker,
+    Evaluator,
+    RateProgress,
+    TimeBudget,
+    Validation,
+    last_complete_checkpoint,
+)
 from ctrlrec.sft.config import SFTConfig
 from ctrlrec.sft.data import Collator, TokenisedSamples, read_jsonl, sample_files
 
@@ -98,7 +105,7 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
     model = add_lora(model, cfg)
     train_file, valid_file = sample_files(cfg.dataset, cfg.train_file, cfg.valid_file)
     train = TokenisedSamples(tok, read_jsonl(train_file), cfg.max_length, progress=progress)
-    callbacks = [RateProgress(run_dir / "log.jsonl"), TimeBudget(cfg.time_budget_min)]
+    callbacks = [RateProgress(run_dir / "log.jsonl"), TimeBudget(cfg.time_budget_min), CheckpointMarker()]
     validation = None
     if evaluator is not None and valid_file is not None and cfg.eval_every >= 0:
         cases = read_jsonl(valid_file)[: cfg.eval_cases]
@@ -129,13 +136,11 @@ def train(
     cfg: SFTConfig, evaluator: Evaluator | None = None, resume: bool = True, progress: bool = True
 ) -> Path:
     """Train (resuming from the latest checkpoint unless `resume` is False); return the run directory."""
-    from transformers.trainer_utils import get_last_checkpoint
-
     trainer = build_trainer(cfg, evaluator, progress)
     info = trainer.ctrlrec
     run_dir, placement = info["run_dir"], info["placement"]
     ckpt_dir = run_dir / "checkpoints"
-    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.is_dir() else None
+    last = last_complete_checkpoint(ckpt_dir) if resume else None
     base = {
         "placement": {"device": placement.device, "precision": placement.precision},
         "files": [str(f) if f else None for f in info["files"]],

@@ -1,0 +1,147 @@
+"""The main job on tiny data with the tiny model: killed in the middle of SFT, resumed, completed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.pipeline.config import PipelineConfig
+from ctrlrec.pipeline.runner import fingerprints, run_pipeline
+
+CONFIG = """
+[pipeline]
+name = "tiny"
+dataset = "tiny"
+run_dir = "{run}"
+
+[teacher]
+epochs = 3
+hidden = 16
+max_len = 10
+batch_size = 32
+
+[tasks]
+general = "none"
+sizes = {{ I0 = 24, "I1+" = 8, "I1-" = 8, "I2<=" = 6, "I2~" = 6, "I2>=" = 6, I3 = 6, I3r = 2 }}
+
+[testset]
+valid_per_task = 4
+
+[sft]
+model = "{model}"
+max_steps = {sft_steps}
+batch_size = 4
+grad_accum = 1
+learning_rate = 1e-2
+save_every = 2
+eval_every = 0
+eval_cases = 4
+eval_max_new_tokens = 8
+max_length = 256
+precision = "fp32"
+logging_steps = 1
+
+[rl]
+steps = 2
+n_prompts = 8
+prompts_per_step = 2
+mini_batch_size = 2
+rollout_batch_size = 4
+max_new_tokens = 12
+save_every = 1
+tensorboard = false
+precision = "fp32"
+
+[eval]
+models = ["popularity", "teacher", "oracle", "sft", "rl"]
+tasks = ["I0", "I1-", "I2<=20%"]
+limit = 3
+max_new_tokens = 12
+"""
+
+
+@pytest.fixture
+def setup(tmp_path, _isolated_home):
+    from ctrlrec.data.store import save
+    from tests.llm.tiny import tiny_model_dir
+    from tests.tasks.tiny import tiny_dataset
+
+    save(tiny_dataset(n_users=40, n_items=60))
+    model = tiny_model_dir(tmp_path / "model")
+    run = tmp_path / "run"
+
+    def write(sft_steps: int = 40, **extra) -> str:
+        path = tmp_path / "pipeline.toml"
+        text = CONFIG.format(run=run, model=model, sft_steps=sft_steps)
+        for table, line in extra.items():
+            text = text.replace(f"[{table}]\n", f"[{table}]\n{line}\n", 1)
+        path.write_text(text)
+        return str(path)
+
+    return run, write
+
+
+def _cli(config: str, env: dict) -> subprocess.Popen:
+    code = "import sys; from ctrlrec.cli import main; sys.argv = ['ctrlrec'] + sys.argv[1:]; main()"
+    return subprocess.Popen([sys.executable, "-c", code, "pipeline", "--config", config], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_killed_in_sft_resumes_and_completes(setup):
+    run, write = setup
+    config = write()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = _cli(config, env)
+    ckpts = run / "sft" / "checkpoints"
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:
+        if ckpts.is_dir() and any(ckpts.glob("checkpoint-*/ctrlrec-complete")):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the pipeline ended before SFT saved a checkpoint: {proc.stderr.read()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed = json.loads((run / "pipeline.json").read_text())["stages"]
+    assert killed["sft"]["status"] == "running" and "rl" not in killed
+    assert all(killed[s]["status"] == "done" for s in ("data", "teacher", "tasks"))
+
+    mf = run_pipeline(PipelineConfig.from_toml(config), progress=False)
+    stages = mf["stages"]
+    assert set(stages) == {"data", "teacher", "tasks", "sft", "rl", "eval", "report"}
+    assert all(r["status"] == "done" and r["seconds"] >= 0 for r in stages.values())
+    assert stages["sft"]["attempts"] == 2 and stages["teacher"]["attempts"] == 1
+    assert stages["sft"]["result"]["resumed_from"], "SFT started over instead of resuming"
+    assert stages["sft"]["result"]["steps"] == 40
+    assert (run / "rl" / "merged").is_dir() and (run / "report" / "report.html").is_file()
+    assert set(stages["eval"]["result"]) == {"popularity", "teacher", "oracle", "sft", "rl"}
+    md = (run / "report" / "report.md").read_text()
+    assert "ctrlrec SFT+RL" in md and "oracle controller" in md
+    assert mf["versions"]["torch"] and mf["config"]["dataset"] == "tiny"
+
+    # a second call finds everything complete; a changed SFT config reruns SFT and what follows only
+    again = run_pipeline(PipelineConfig.from_toml(config), progress=False)["stages"]
+    assert {s: r["attempts"] for s, r in again.items()} == {s: r["attempts"] for s, r in stages.items()}
+    changed = PipelineConfig.from_toml(write(sft_steps=4))
+    before, after = fingerprints(PipelineConfig.from_toml(config)), fingerprints(changed)
+    assert [s for s in before if before[s] != after[s]] == ["sft", "rl", "eval", "report"]
+
+
+def test_bad_configs_are_named(setup, tmp_path):
+    _, write = setup
+    with pytest.raises(CtrlrecError, match=r"\[sft\].*unknown keys \['learnin_rate'\]"):
+        PipelineConfig.from_toml(write(sft="learnin_rate = 1"))
+    with pytest.raises(CtrlrecError, match="stages"):
+        PipelineConfig.from_dict({"pipeline": {"name": "x", "dataset": "y", "stages": ["sft", "deploy"]}})
+    with pytest.raises(CtrlrecError, match="needs `dataset`"):
+        PipelineConfig.from_dict({"pipeline": {"name": "x"}})
+    with pytest.raises(CtrlrecError, match="not prepared"):
+        run_pipeline(PipelineConfig.from_dict({"pipeline": {"name": "x", "dataset": "nothing",
+                                                            "run_dir": str(tmp_path / "r")}}),
+                     progress=False)
