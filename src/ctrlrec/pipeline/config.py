@@ -13,6 +13,7 @@ stages = ["data", "teacher", "tasks", "sft", "rl", "eval", "report"]   # the def
 [sft]       SFTConfig fields (ctrlrec.sft.config)
 [rl]        PPOConfig fields (ctrlrec.rl.config)
 [eval]      models, tasks, limit, limits, precision, decoding, batch_size, max_new_tokens, plain
+[launch]    accelerate = true, num_processes, mixed_precision, config_file: SFT under `accelerate launch`
 [report]    title, reference
 ```
 Each stage's table is checked against its own config class, so a misspelt key fails before anything
@@ -57,6 +58,18 @@ class EvalSection:
 
 
 @dataclass
+class LaunchSection:
+    """How SFT is started: in this process (default), or by `accelerate launch` on several GPUs."""
+
+    accelerate: bool = False
+    num_processes: int = 1
+    mixed_precision: str = "no"  # no, fp16, bf16 (accelerate's setting; SFT's own precision still applies)
+    config_file: str | None = None  # an `accelerate config` file (multi-node, DeepSpeed, FSDP)
+    cpu: bool = False  # force CPU processes (for trying the launcher without GPUs)
+    extra: tuple[str, ...] = ()  # further `accelerate launch` arguments
+
+
+@dataclass
 class ReportSection:
     title: str | None = None  # default "ctrlrec on <dataset>"
     reference: bool = True  # the paper's published rows beside ours
@@ -75,6 +88,7 @@ class PipelineConfig:
     sft: dict = field(default_factory=dict)
     rl: dict = field(default_factory=dict)
     eval: EvalSection = field(default_factory=EvalSection)
+    launch: LaunchSection = field(default_factory=LaunchSection)
     report: ReportSection = field(default_factory=ReportSection)
     source_file: str | None = None
 
@@ -93,7 +107,7 @@ class PipelineConfig:
     @classmethod
     def from_dict(cls, raw: dict, source_file: str | None = None, **overrides) -> PipelineConfig:
         raw = dict(raw)
-        known = {"pipeline", "data", "teacher", "tasks", "testset", "sft", "rl", "eval", "report"}
+        known = {"pipeline", "data", "teacher", "tasks", "testset", "sft", "rl", "eval", "launch", "report"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise CtrlrecError(f"pipeline config: unknown tables {unknown}; expected some of {sorted(known)}")
@@ -112,6 +126,7 @@ class PipelineConfig:
                   testset=dict(raw.get("testset", {})), sft=dict(raw.get("sft", {})),
                   rl=dict(raw.get("rl", {})),
                   eval=_section(EvalSection, raw.get("eval", {}), "eval"),
+                  launch=_section(LaunchSection, raw.get("launch", {}), "launch"),
                   report=_section(ReportSection, raw.get("report", {}), "report"),
                   source_file=source_file)
         bad = [m for m in cfg.eval.models if m not in EVAL_MODELS]

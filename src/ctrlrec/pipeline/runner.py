@@ -36,6 +36,8 @@ def fingerprints(cfg: PipelineConfig) -> dict[str, str]:
         if name == "data" and cfg.data.source is None:  # a dataset prepared outside: hash what it is
             meta = paths.home() / "datasets" / cfg.dataset / "meta.json"
             body["meta_sha256"] = hashlib.sha256(meta.read_bytes()).hexdigest() if meta.is_file() else None
+        if name == "sft" and cfg.launch.accelerate:  # processes change the effective batch
+            body["launch"] = plain(cfg.launch)
         if name == "eval":
             body["config"]["models"] = Stages(cfg, progress=False).eval_models()
         body["inputs"] = {i: out[i] for i in INPUTS[name] if i in out}

@@ -141,7 +141,10 @@ class Stages:
         d = self.dir("sft")
         cfg = replace(self.conf["sft"], output_dir=str(d), train_file=str(self.dir("tasks") / "train.jsonl"),
                       valid_file=str(self.dir("tasks") / "valid.jsonl"))
-        train(cfg, _evaluator(self.cfg.dataset), resume=True, progress=self.progress)
+        if self.cfg.launch.accelerate:
+            _launch_sft(cfg, self.cfg.launch, d)
+        else:
+            train(cfg, _evaluator(self.cfg.dataset), resume=True, progress=self.progress)
         return _pick(d / "manifest.json", "steps", "resumed_from", "best", "tokens_seen")
 
     def _rl(self) -> dict:
@@ -191,6 +194,24 @@ class Stages:
         res = write_report(runs, self.dir("report"), sec.title or f"ctrlrec on {self.cfg.dataset}",
                            reference=sec.reference)
         return {"report": str(res["html"])}
+
+
+def _launch_sft(cfg, launch, run_dir: Path) -> None:
+    """SFT in `accelerate launch` processes (which resume from the latest checkpoint themselves)."""
+    import subprocess
+
+    from ctrlrec.atomic import write_json
+    from ctrlrec.errors import CtrlrecError
+    from ctrlrec.sft.launch import launch_command
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "sft-config.json"
+    write_json(path, cfg.to_dict())
+    cmd = launch_command(path, launch.num_processes, launch.mixed_precision, launch.config_file,
+                         launch.cpu, tuple(launch.extra))
+    code = subprocess.call(cmd)
+    if code != 0:
+        raise CtrlrecError(f"SFT under accelerate launch exited with {code}: {' '.join(cmd)}")
 
 
 def _status(path: Path) -> str | None:
