@@ -38,8 +38,10 @@ def pipeline_cmd(
         for name in cfg.stages:
             r = recs.get(name, {})
             st = r.get("status", "not started")
-            if st == "done" and (r.get("fingerprint") != fps[name] or not stages.complete(name)):
-                st = "stale (config changed)"
+            if r and r.get("fingerprint") != fps[name]:
+                st = f"{st}, config changed since: will start again"
+            elif st == "done" and not stages.complete(name):
+                st = "done, artifacts missing: will run again"
             t.add_row(name, st, f"{r.get('seconds', 0):.0f}", str(r.get("attempts", 0)))
         con.print(t)
         return
