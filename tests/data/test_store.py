@@ -54,3 +54,21 @@ def test_atomic_file_failure_keeps_old(tmp_path):
 def test_load_unprepared_says_how_to_prepare():
     with pytest.raises(CtrlrecError, match="ctrlrec data prepare ml-1m"):
         store.load("ml-1m")
+
+
+def test_atomic_writes_get_the_usual_modes_not_mkstemps_0600(tmp_path):
+    import os
+    import stat
+
+    from ctrlrec.atomic import atomic_dir, atomic_file
+
+    old = os.umask(0o022)
+    try:
+        with atomic_file(tmp_path / "a.txt") as fh:
+            fh.write("x")
+        with atomic_dir(tmp_path / "d") as d:
+            (d / "f").write_text("y")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755

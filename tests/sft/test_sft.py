@@ -169,3 +169,25 @@ def test_resume_skips_a_checkpoint_cut_by_a_kill(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "checkpoint-2", "incomplete-checkpoint-4", "incomplete-checkpoint-6"]
     assert (tmp_path / "incomplete-checkpoint-6" / "adapter_model.safetensors").is_file()  # kept
+
+
+def test_validation_ties_keep_the_later_adapter(tmp_path):
+    """All-zero validation scores (a small model early on) must not pin `best` to the first adapter."""
+    from types import SimpleNamespace
+
+    from ctrlrec.sft.callbacks import Validation
+    from tests.llm.tiny import tiny_model
+
+    tok = tiny_tokenizer()
+    model = tiny_model(tok)
+    cases = [{**s, "messages": s["messages"][:2]} for s in toy_samples(2)]
+    scores = iter([0.0, 0.0, 0.5, 0.2])
+    val = Validation(tok, cases, lambda gens, cs: {"NDCG": next(scores)}, tmp_path, 1, "NDCG",
+                     GenerationConfig(max_new_tokens=4, batch_size=2))
+    steps = []
+    for step in (1, 2, 3, 4):
+        val._run(None, SimpleNamespace(global_step=step, epoch=0.0, is_world_process_zero=True, log_history=[]),
+                 model)
+        steps.append(val.best["step"])
+    assert steps == [1, 2, 3, 3]  # a tie moves to the later step; a lower score does not
+    assert json.loads((tmp_path / "best" / "metrics.json").read_text())["step"] == 3

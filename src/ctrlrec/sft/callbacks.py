@@ -61,7 +61,9 @@ class Validation(TrainerCallback):
         score = metrics.get(self.metric)
         if score is None:
             raise KeyError(f"the evaluator returned no '{self.metric}' (got {sorted(metrics)})")
-        if self.best is None or score > self.best["score"]:
+        # ties go to the later adapter: with the same score it has seen more data (a small model can
+        # score 0 at every early validation, and the first adapter would otherwise be kept)
+        if self.best is None or score >= self.best["score"]:
             self.best = {
                 "step": state.global_step,
                 "metric": self.metric,
