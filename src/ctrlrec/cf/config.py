@@ -17,7 +17,7 @@ class CFConfig:
     side_hidden: int = 256            # hidden width of the side-projection MLP
     dim: int = 64                     # embedding width
     layers: int = 3                   # propagation layers of the graph models
-    lr: float = 1e-3                  # Adam learning rate
+    lr: float = 5e-3                  # Adam learning rate
     reg: float = 1e-4                 # L2 weight on the batch's layer-0 embeddings
     batch_size: int = 2048            # (user, positive, negative) triples per step
     epochs: int = 100                 # most epochs
