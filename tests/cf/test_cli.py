@@ -1,8 +1,8 @@
-from tests.cf.synth import fake_encoder, tiny_dataset
 from typer.testing import CliRunner
 
 from ctrlrec.cf.text import encode, item_texts
 from ctrlrec.cli import app
+from tests.cf.synth import fake_encoder, tiny_dataset
 
 
 def test_train_eval_and_compare_commands(tmp_path):

@@ -61,7 +61,7 @@ def test_cold_items_never_in_training_batches():
             seen_pos.append(p)
             seen_neg.append(q)
             keys = set(map(tuple, s.train.tolist()))
-            assert not any((a, b) in keys for a, b in zip(u.tolist(), q.tolist()))
+            assert not any((a, b) in keys for a, b in zip(u.tolist(), q.tolist(), strict=True))
     cold = s.cold_items
     assert len(cold) >= 9
     assert not np.isin(np.concatenate(seen_pos), cold).any()

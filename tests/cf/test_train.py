@@ -2,12 +2,12 @@ import json
 
 import pytest
 import torch
-from tests.cf.synth import fake_encoder, tiny_dataset
 
 from ctrlrec.cf.config import CFConfig
 from ctrlrec.cf.text import encode, item_texts
 from ctrlrec.cf.train import load_run, train
 from ctrlrec.errors import CtrlrecError
+from tests.cf.synth import fake_encoder, tiny_dataset
 
 
 def cfg(**kw):

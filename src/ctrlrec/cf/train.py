@@ -15,8 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ctrlrec.atomic import write_json
-from ctrlrec.cf.checkpoint import (load_checkpoint, load_weights, pairs_sha, save_checkpoint,
-                                   save_weights)
+from ctrlrec.cf.checkpoint import load_checkpoint, load_weights, pairs_sha, save_checkpoint, save_weights
 from ctrlrec.cf.config import CFConfig
 from ctrlrec.cf.metrics import evaluate, group_by_user
 from ctrlrec.cf.models import build
