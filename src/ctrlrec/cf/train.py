@@ -117,6 +117,7 @@ def train(cfg: CFConfig, run: Path, resume: bool = False, overwrite: bool = Fals
                                          "train_sha256": sha})
         write_json(run / "manifest.json", manifest("cf", cfg.to_dict(), seed=cfg.seed))
     metric = cfg.valid_metric
+    t_start = time.perf_counter() - state.get("wall_s", 0.0)
     bar = tqdm(total=cfg.epochs, initial=state["epoch"], desc=f"{cfg.model} {cfg.split}",
                unit="epoch", disable=not progress, dynamic_ncols=True)
     while state["epoch"] < cfg.epochs and state["bad"] < cfg.patience:
@@ -134,7 +135,9 @@ def train(cfg: CFConfig, run: Path, resume: bool = False, overwrite: bool = Fals
         state["train_s"] += time.perf_counter() - t0
         state["epoch"] += 1
         valid = evaluator(model, "valid")
-        state["history"].append({"epoch": state["epoch"], "loss": total / max(n, 1), **valid})
+        state["wall_s"] = time.perf_counter() - t_start
+        state["history"].append({"epoch": state["epoch"], "loss": total / max(n, 1),
+                                 "train_s": state["train_s"], "wall_s": state["wall_s"], **valid})
         if valid[metric] > state["best"]:
             state.update(best=valid[metric], best_epoch=state["epoch"], bad=0)
             save_weights(run / "model.safetensors", model.state_dict())
@@ -151,6 +154,7 @@ def train(cfg: CFConfig, run: Path, resume: bool = False, overwrite: bool = Fals
     best_valid = state["history"][state["best_epoch"] - 1]
     res = {"config": cfg.to_dict(), "split": split.summary(), "best_epoch": state["best_epoch"],
            "epochs_run": state["epoch"], "train_s": state["train_s"],
+           "wall_s": state.get("wall_s", 0.0),
            "s_per_epoch": state["train_s"] / max(state["epoch"], 1), "device": str(device),
            "valid": best_valid, "test": test, "history": state["history"]}
     write_json(run / "metrics.json", res)
