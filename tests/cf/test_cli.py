@@ -20,7 +20,8 @@ def test_train_eval_and_compare_commands(tmp_path):
                                  "--out", str(tmp_path / "cmp")])
     assert r.exit_code == 0, r.output
     table = (tmp_path / "cmp" / "table.md").read_text()
-    assert table.count("\n") == 2 + 4 and "| cold-item | NCF |" in table
+    assert table.count("\n") == 2 + 2 * 3 and "| cold-item | NCF |" in table
+    assert "| random | popularity |" in table
     assert (tmp_path / "cmp" / "chart.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -10,9 +10,39 @@ from pathlib import Path
 
 from ctrlrec.atomic import atomic_file, write_json
 from ctrlrec.cf.config import CFConfig
-from ctrlrec.cf.models import NAMES
+from ctrlrec.cf.models import NAMES as MODEL_NAMES
 
 METRICS = ("recall@20", "ndcg@20")
+NAMES = {"popularity": "popularity", **MODEL_NAMES}
+
+
+def popularity_row(base: CFConfig, split_kind: str) -> dict:
+    """The floor: every user gets the items ranked by training interactions (same masks)."""
+    import numpy as np
+    import torch
+
+    from ctrlrec.cf.train import Evaluator, prepare
+
+    _, split, _, _ = prepare(replace(base, split=split_kind, side="none"))
+    counts = torch.from_numpy(np.bincount(split.train[:, 1], minlength=split.n_items)).float()
+
+    class Popularity:
+        def eval(self):
+            pass
+
+        def prepare_eval(self):
+            pass
+
+        def clear_eval(self):
+            pass
+
+        def score_users(self, users):
+            return counts.expand(len(users), -1)
+
+    res = Evaluator(split)(Popularity(), "test")
+    return {"split": split_kind, "model": "popularity", "side": "none", "best_epoch": 0,
+            "epochs_run": 0, "s_per_epoch": 0.0, "test_users": res["users"],
+            **{m: res[m] for m in METRICS}}
 
 
 def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
@@ -21,6 +51,7 @@ def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = T
 
     rows = []
     for split in splits:
+        rows.append(popularity_row(base, split))
         for model in models:
             for side in sides:
                 cfg = replace(base, model=model, side=side, split=split)
