@@ -60,6 +60,7 @@ def train(
     batch_size: int = typer.Option(2048, help="Triples per step."),
     epochs: int = typer.Option(100, help="Most epochs."),
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
+    ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
     seed: int = typer.Option(2024, help="Random seed."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
@@ -80,7 +81,7 @@ def train(
         cfg = _config(dataset=dataset, model=model, split=split, side=side, fuse=fuse,
                       cold_share=cold_share, dim=dim, layers=layers, lr=lr, reg=reg,
                       batch_size=batch_size, epochs=epochs, patience=patience, seed=seed,
-                      device=device, threads=threads)
+                      ssl_weight=ssl_weight, device=device, threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)
     console.print(f"best epoch {res['best_epoch']} of {res['epochs_run']}, "
                   f"{res['s_per_epoch']:.2f} s/epoch on {res['device']}; split {res['split']}")
@@ -117,9 +118,11 @@ def compare(
     batch_size: int = typer.Option(2048, help="Triples per step."),
     epochs: int = typer.Option(100, help="Most epochs per run."),
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
+    ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
     seed: int = typer.Option(2024, help="Random seed."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
+    table_only: bool = typer.Option(False, help="Only tabulate the runs already finished in --out."),
 ) -> None:
     """Train every model with and without side embeddings; writes table.md and chart.png."""
     from ctrlrec.cf.compare import run_all, write_outputs
@@ -130,8 +133,9 @@ def compare(
     splits = _split_list(split, SPLITS, "split")
     names = _split_list(models, tuple(MODELS), "models")
     out = out or Path("runs") / f"cf-compare-{Path(dataset).name}"
-    base = _config(dataset=dataset, lr=lr, batch_size=batch_size, epochs=epochs, patience=patience, seed=seed,
-                   device=device, threads=threads)
-    rows = run_all(base, names, sides, splits, out, log=console.print)
+    base = _config(dataset=dataset, lr=lr, batch_size=batch_size, epochs=epochs,
+                   patience=patience, ssl_weight=ssl_weight, seed=seed, device=device,
+                   threads=threads)
+    rows = run_all(base, names, sides, splits, out, log=console.print, table_only=table_only)
     write_outputs(rows, sides, out)
     console.print(f"table: {out / 'table.md'}  chart: {out / 'chart.png'}")

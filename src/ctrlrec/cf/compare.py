@@ -46,7 +46,8 @@ def popularity_row(base: CFConfig, split_kind: str) -> dict:
 
 
 def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
-            log=print) -> list[dict]:
+            log=print, table_only: bool = False) -> list[dict]:
+    """Train (or read back) every run; with `table_only`, read back finished runs and skip the rest."""
     from ctrlrec.cf.train import train
 
     rows = []
@@ -58,6 +59,9 @@ def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = T
                 run = out / f"{split}-{model}-{side}"
                 if (run / "metrics.json").is_file():
                     res = json.loads((run / "metrics.json").read_text())
+                elif table_only:
+                    log(f"{split:9s} {NAMES[model]:8s} side={side:5s} not finished, left out")
+                    continue
                 else:
                     res = train(cfg, run, resume=(run / "checkpoint").is_dir(), progress=progress)
                 row = {"split": split, "model": model, "side": side,
