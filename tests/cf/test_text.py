@@ -55,3 +55,11 @@ def test_bundled_encoder_loads_offline_and_separates_meanings():
     assert v.shape == (3, 384)
     sims = v @ v.T
     assert sims[0, 1] > sims[0, 2] + 0.2
+
+
+def test_missing_sentence_transformers_names_it(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import now fails
+    with pytest.raises(CtrlrecError, match="sentence-transformers"):
+        text.encode(["a text"], str(tmp_path))
