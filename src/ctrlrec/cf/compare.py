@@ -1,0 +1,124 @@
+"""`ctrlrec cf compare`: the five models with and without side embeddings on one or more splits,
+one Markdown table and one bar chart. Each run keeps its own directory, so an interrupted
+comparison picks up where it stopped (finished runs are read back, an unfinished one resumes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.cf.config import CFConfig
+from ctrlrec.cf.models import NAMES as MODEL_NAMES
+
+METRICS = ("recall@20", "ndcg@20")
+NAMES = {"popularity": "popularity", **MODEL_NAMES}
+
+
+def popularity_row(base: CFConfig, split_kind: str) -> dict:
+    """The floor: every user gets the items ranked by training interactions (same masks)."""
+    import numpy as np
+    import torch
+
+    from ctrlrec.cf.train import Evaluator, prepare
+
+    _, split, _, _ = prepare(replace(base, split=split_kind, side="none"))
+    counts = torch.from_numpy(np.bincount(split.train[:, 1], minlength=split.n_items)).float()
+
+    class Popularity:
+        def eval(self):
+            pass
+
+        def prepare_eval(self):
+            pass
+
+        def clear_eval(self):
+            pass
+
+        def score_users(self, users):
+            return counts.expand(len(users), -1)
+
+    res = Evaluator(split)(Popularity(), "test")
+    return {"split": split_kind, "model": "popularity", "side": "none", "best_epoch": 0,
+            "epochs_run": 0, "s_per_epoch": 0.0, "test_users": res["users"],
+            **{m: res[m] for m in METRICS}}
+
+
+def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
+            log=print, table_only: bool = False) -> list[dict]:
+    """Train (or read back) every run; with `table_only`, read back finished runs and skip the rest."""
+    from ctrlrec.cf.train import train
+
+    rows = []
+    for split in splits:
+        rows.append(popularity_row(base, split))
+        for model in models:
+            for side in sides:
+                cfg = replace(base, model=model, side=side, split=split)
+                run = out / f"{split}-{model}-{side}"
+                if (run / "metrics.json").is_file():
+                    res = json.loads((run / "metrics.json").read_text())
+                elif table_only:
+                    log(f"{split:9s} {NAMES[model]:8s} side={side:5s} not finished, left out")
+                    continue
+                else:
+                    res = train(cfg, run, resume=(run / "checkpoint").is_dir(), progress=progress)
+                row = {"split": split, "model": model, "side": side,
+                       "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
+                       "s_per_epoch": res["s_per_epoch"], "test_users": res["test"]["users"],
+                       **{m: res["test"][m] for m in METRICS}}
+                log(f"{split:9s} {NAMES[model]:8s} side={side:5s} "
+                    + "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
+                    + f"  ({row['epochs_run']} epochs, {row['s_per_epoch']:.2f} s/epoch)")
+                rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict], sides) -> str:
+    """One line per split and model; Recall@20 / NDCG@20 per side."""
+    head = "| split | model | " + " | ".join(f"R@20 {s} | N@20 {s}" for s in sides) + " |"
+    lines = [head, "|" + "---|" * (2 + 2 * len(sides))]
+    by = {(r["split"], r["model"], r["side"]): r for r in rows}
+    seen = []
+    for r in rows:
+        key = (r["split"], r["model"])
+        if key in seen:
+            continue
+        seen.append(key)
+        cells = []
+        for s in sides:
+            x = by.get((*key, s))
+            cells += [f"{x[m]:.4f}" if x else "–" for m in METRICS]
+        lines.append(f"| {key[0]} | {NAMES[key[1]]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def bar_chart(rows: list[dict], sides, path: Path, metric: str = "recall@20") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys((r["split"], r["model"]) for r in rows))
+    by = {(r["split"], r["model"], r["side"]): r[metric] for r in rows}
+    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(groups)), 3.5))
+    width = 0.8 / len(sides)
+    for k, s in enumerate(sides):
+        xs = [g + k * width for g in range(len(groups))]
+        ax.bar(xs, [by.get((*g, s), 0.0) for g in groups], width, label=f"side: {s}")
+    ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
+    ax.set_xticklabels([f"{NAMES[m]}\n{sp}" for sp, m in groups], fontsize=7)
+    ax.set_ylabel(metric.replace("recall", "Recall").replace("ndcg", "NDCG"))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_file(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=120)
+    plt.close(fig)
+
+
+def write_outputs(rows: list[dict], sides, out: Path) -> None:
+    write_json(out / "results.json", {"rows": rows})
+    with atomic_file(out / "table.md") as fh:
+        fh.write(markdown(rows, sides))
+    bar_chart(rows, sides, out / "chart.png")

@@ -1,0 +1,46 @@
+"""Training batches: each training pair with one negative item drawn uniformly from warm items.
+
+Negatives come only from items with a training interaction, so an item held out of training (a cold
+item) never appears in a batch, as a positive or a negative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class BPRSampler:
+    def __init__(self, train: np.ndarray, n_items: int, seed: int = 2024, retries: int = 100):
+        self.train = np.asarray(train, dtype=np.int64)
+        self.n_items = n_items
+        self.items = np.unique(self.train[:, 1])
+        self.keys = np.unique(self.train[:, 0] * n_items + self.train[:, 1])
+        self.retries = retries
+        self.rng = np.random.default_rng(seed)
+
+    def _negatives(self, users: np.ndarray) -> np.ndarray:
+        neg = self.items[self.rng.integers(len(self.items), size=len(users))]
+        for _ in range(self.retries):
+            # Redraw the negatives that are in fact positives of their user (rare; few passes).
+            bad = np.flatnonzero(np.isin(users * self.n_items + neg, self.keys))
+            if len(bad) == 0:
+                break
+            neg[bad] = self.items[self.rng.integers(len(self.items), size=len(bad))]
+        return neg
+
+    def epoch(self, batch_size: int):
+        """Yield (users, positives, negatives) int64 arrays covering every training pair once."""
+        order = self.rng.permutation(len(self.train))
+        pairs = self.train[order]
+        neg = self._negatives(pairs[:, 0])
+        for a in range(0, len(pairs), batch_size):
+            yield pairs[a:a + batch_size, 0], pairs[a:a + batch_size, 1], neg[a:a + batch_size]
+
+    def n_batches(self, batch_size: int) -> int:
+        return -(-len(self.train) // batch_size)
+
+    def state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state

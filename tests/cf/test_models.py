@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import torch
+
+from ctrlrec.cf.config import CFConfig
+from ctrlrec.cf.metrics import evaluate, group_by_user
+from ctrlrec.cf.models import MODELS, build
+from ctrlrec.cf.sampler import BPRSampler
+
+
+def fit(model, train, n_items, epochs=150, lr=0.05):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sampler = BPRSampler(train, n_items, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(epochs):
+        model.train()
+        model.on_epoch(rng)
+        for u, p, q in sampler.epoch(64):
+            loss = sum(model.loss(*(torch.from_numpy(x) for x in (u, p, q))).values())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_model_overfits_a_tiny_graph(name, tiny_graph):
+    cfg = CFConfig(model=name, dim=16, layers=2, reg=0.0, edge_drop=0.1)
+    model = fit(build(cfg, 8, 10, tiny_graph), tiny_graph, 10)
+    scores = model.score_users(torch.arange(8))
+    known = group_by_user(tiny_graph, 8)
+    for u in range(8):
+        # every training item outranks every item the user never had
+        others = np.setdiff1d(np.arange(10), known[u])
+        assert scores[u, known[u]].min() > scores[u, others].max(), (name, u)
+    # and full-ranking recall@10 of the training items, unmasked, is perfect
+    res = evaluate(model.score_users, known, [np.array([], dtype=np.int64)] * 8, 10, ks=(4,))
+    assert res["recall@4"] == pytest.approx(1.0)
+
+
+def test_training_items_are_masked_at_evaluation():
+    # A scorer that loves the training items: masked, they cannot take the top places.
+    train = [np.array([0, 1]), np.array([2, 3])]
+    test = [np.array([4]), np.array([5])]
+    pref = torch.tensor([[9.0, 8, 0, 0, 1, 0], [0, 0, 9, 8, 0, 1]])
+    res = evaluate(lambda users: pref[users], test, train, 6, ks=(1,))
+    assert res["recall@1"] == 1.0 and res["ndcg@1"] == 1.0
+    unmasked = evaluate(lambda users: pref[users], test, [np.array([], np.int64)] * 2, 6, ks=(1,))
+    assert unmasked["recall@1"] == 0.0
+
+
+def test_candidates_restrict_the_ranking():
+    test = [np.array([1])]
+    scores = torch.tensor([[5.0, 1.0, 0.0, 3.0]])
+    res = evaluate(lambda users: scores[users], test, [np.array([], np.int64)], 4,
+                   candidates=np.array([1, 2]), ks=(1,))
+    assert res["recall@1"] == 1.0
+
+
+def test_recall_and_ndcg_by_hand():
+    test = [np.array([2, 3])]
+    scores = torch.tensor([[4.0, 3.0, 2.0, 1.0, 0.0]])  # ranking 0,1,2,3,4
+    res = evaluate(lambda users: scores[users], test, [np.array([], np.int64)], 5, ks=(3,))
+    assert res["recall@3"] == pytest.approx(0.5)
+    assert res["ndcg@3"] == pytest.approx((1 / np.log2(4)) / (1 + 1 / np.log2(3)))
