@@ -114,20 +114,14 @@ class Stages:
     def _tasks(self) -> dict:
         from ctrlrec.tasks.build import build_samples, save_training_set
         from ctrlrec.tasks.cli import _context
-        from ctrlrec.tasks.general import load_conversations
         from ctrlrec.tasks.testsets import save_testsets
 
         cfg, general = self.conf["tasks"]
         teacher = str(self.dir("teacher")) if "teacher" in self.cfg.stages else "popularity"
         ctx, _ = _context(self.cfg.dataset, teacher)
-        if general == "none":
-            conv = None
-        elif general.startswith("replay:"):
-            from ctrlrec.tasks.replay import self_replay
+        from ctrlrec.tasks.replay import general_conversations
 
-            conv = self_replay(general.split(":", 1)[1])
-        else:
-            conv = load_conversations(general)
+        conv = general_conversations(general)
         d = self.dir("tasks")
         counts = save_testsets(d, ctx, self.conf["testset"], self.cfg.dataset, teacher)
         samples, report = build_samples(ctx, cfg, conv, progress=self.progress)

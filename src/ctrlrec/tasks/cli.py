@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-
-from ctrlrec import paths
 from rich.console import Console
 from rich.table import Table
+
+from ctrlrec import paths
 
 app = typer.Typer(help="Build instruction samples (I0–I4) and fixed test sets.", no_args_is_help=True)
 console = Console()
@@ -64,7 +64,6 @@ def build(
     from ctrlrec.errors import CtrlrecError
     from ctrlrec.tasks.build import build_samples, save_training_set
     from ctrlrec.tasks.config import TaskConfig
-    from ctrlrec.tasks.general import load_conversations
 
     ctx, ds = _context(dataset, teacher)
     cfg = TaskConfig(seed=seed, scale=scale, sizes=_sizes(sizes))
@@ -72,14 +71,9 @@ def build(
         cfg.resolved_sizes(ds.n_users, ds.n_items, general != "none")
     except ValueError as exc:
         raise CtrlrecError(f"--sizes: {exc}") from None
-    if general == "none":
-        conv = None
-    elif general.startswith("replay:"):
-        from ctrlrec.tasks.replay import self_replay
+    from ctrlrec.tasks.replay import general_conversations
 
-        conv = self_replay(general.split(":", 1)[1])
-    else:
-        conv = load_conversations(general)
+    conv = general_conversations(general)
     samples, report = build_samples(ctx, cfg, conv)
     out = out or paths.home() / "tasks" / dataset
     save_training_set(out, samples, report, cfg, dataset, teacher)

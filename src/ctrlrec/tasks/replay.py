@@ -43,3 +43,13 @@ def self_replay(model: str, prompts=GENERAL_PROMPTS, generation=None) -> list[li
                     msgs = chat + [{"role": "assistant", "content": answer.strip()}]
                     fh.write(json.dumps({"messages": msgs}, ensure_ascii=False) + "\n")
     return load_conversations(path)
+
+
+def general_conversations(spec: str) -> list[list[dict]] | None:
+    """The I4 conversations named by `--general` / `[tasks] general`: "none" (no I4), "replay:MODEL"
+    (the model's own cached answers) or a chat JSONL/JSON file."""
+    if spec == "none":
+        return None
+    if spec.startswith("replay:"):
+        return self_replay(spec.split(":", 1)[1])
+    return load_conversations(spec)
