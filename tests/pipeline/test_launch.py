@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -27,13 +28,13 @@ def test_launch_command_carries_the_settings(tmp_path):
 def test_sft_trains_under_accelerate_launch(tmp_path):
     train = tmp_path / "train.jsonl"
     train.write_text("".join(json.dumps(s) + "\n" for s in toy_samples(4)))
-    cfg = SFTConfig(model=str(tiny_model_dir(tmp_path)), train_file=str(train), output_dir=str(tmp_path / "run"),
-                    max_steps=3, batch_size=2, grad_accum=1, eval_every=0, save_every=3, precision="fp32",
-                    device="cpu", logging_steps=1)
+    cfg = SFTConfig(model=str(tiny_model_dir(tmp_path)), train_file=str(train),
+                    output_dir=str(tmp_path / "run"), max_steps=3, batch_size=2, grad_accum=1,
+                    eval_every=0, save_every=3, precision="fp32", device="cpu", logging_steps=1)
     path = tmp_path / "sft-config.json"
     path.write_text(json.dumps(cfg.to_dict()))
-    proc = subprocess.run(launch_command(path, 1, "no", cpu=True), capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(launch_command(path, 1, "no", cpu=True), capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     mf = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert mf["status"] == "done" and mf["steps"] == 3
