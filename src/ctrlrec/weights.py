@@ -58,3 +58,11 @@ def load_checkpoint(run: Path, model: torch.nn.Module, opt: torch.optim.Optimize
             opt_state.setdefault(int(pid), {})[key] = v if key == "step" else v.to(device)
     opt.load_state_dict({"state": opt_state, "param_groups": state.pop("param_groups")})
     return state
+
+
+def saved_config(run: Path, cls):
+    """The config a run was started with (`config.json`), for `--resume`; one error when there is none."""
+    meta = Path(run) / "config.json"
+    if not meta.is_file():
+        raise CtrlrecError(f"{run}: nothing to resume (no config.json); drop --resume")
+    return cls.from_dict(json.loads(meta.read_text())["config"])

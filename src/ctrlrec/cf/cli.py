@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -68,14 +67,12 @@ def train(
     """Train one model; prints test Recall/NDCG at 10/20/40 (full ranking, training items masked)."""
     from ctrlrec.cf.config import CFConfig
     from ctrlrec.cf.train import train as run_train
-    from ctrlrec.errors import CtrlrecError
 
     run = out or Path("runs") / f"cf-{Path(dataset).name}-{model}-{split}-{side}"
     if resume:
-        meta = run / "config.json"
-        if not meta.is_file():
-            raise CtrlrecError(f"{run}: nothing to resume (no config.json); drop --resume")
-        cfg = CFConfig.from_dict(json.loads(meta.read_text())["config"])
+        from ctrlrec.weights import saved_config
+
+        cfg = saved_config(run, CFConfig)
         console.print(f"resuming {run} with its saved config")
     else:
         cfg = _config(dataset=dataset, model=model, split=split, side=side, fuse=fuse,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -50,16 +49,14 @@ def train(
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
 ) -> None:
     """Train SASRec on a prepared dataset; prints test metrics beside a popularity floor."""
-    from ctrlrec.errors import CtrlrecError
     from ctrlrec.teacher.config import TeacherConfig
     from ctrlrec.teacher.train import train as run_train
 
     run = out or Path("runs") / f"teacher-{Path(dataset).name}"
     if resume:
-        meta = run / "config.json"
-        if not meta.is_file():
-            raise CtrlrecError(f"{run}: nothing to resume (no config.json); drop --resume")
-        cfg = TeacherConfig.from_dict(json.loads(meta.read_text())["config"])
+        from ctrlrec.weights import saved_config
+
+        cfg = saved_config(run, TeacherConfig)
         console.print(f"resuming {run} with its saved config")
     else:
         cfg = TeacherConfig(
