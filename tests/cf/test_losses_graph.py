@@ -33,7 +33,7 @@ def test_norm_adjacency_equals_dense():
     pairs = np.array([[0, 0], [0, 1], [1, 1], [2, 2], [2, 1], [0, 1]])  # a duplicate edge
     n_users, n_items = 4, 4  # user 3 and item 3 have no edges
     adj = norm_adjacency(pairs, n_users, n_items)
-    assert adj.is_sparse
+    assert adj.layout == torch.sparse_csr
     r = np.zeros((n_users, n_items))
     r[pairs[:, 0], pairs[:, 1]] = 1
     a = np.block([[np.zeros((4, 4)), r], [r.T, np.zeros((4, 4))]])
@@ -50,3 +50,16 @@ def test_propagate_is_layer_mean():
     d = adj.to_dense()
     want = (e + d @ e + d @ d @ e) / 3
     torch.testing.assert_close(propagate(adj, e, 2), want)
+
+
+def test_propagate_gradient_equals_dense():
+    """The symmetric backward of propagate gives the same gradient as dense autograd."""
+    pairs = np.array([[0, 0], [1, 0], [1, 2], [2, 1]])
+    adj = norm_adjacency(pairs, 3, 3)
+    w = torch.randn(6, 4)
+    e1 = torch.randn(6, 4, requires_grad=True)
+    e2 = e1.detach().clone().requires_grad_(True)
+    (propagate(adj, e1, 3) * w).sum().backward()
+    d = adj.to_dense()
+    ((e2 + d @ e2 + d @ d @ e2 + d @ d @ d @ e2) / 4 * w).sum().backward()
+    torch.testing.assert_close(e1.grad, e2.grad)

@@ -2,9 +2,16 @@
 
 Nodes are users 0..U-1 then items U..U+I-1. A = D^-1/2 [[0, R], [R^T, 0]] D^-1/2 with R the binary
 training matrix; a node without edges keeps a zero row (its degree is never divided by).
+
+The matrix is kept in CSR, and `propagate` multiplies through `SymmetricSpMM`, whose backward
+multiplies by the same matrix (A is symmetric, so A^T = A): autograd's generic sparse backward
+transposes and re-coalesces the matrix on every step. On CPU this made a 3-layer forward and
+backward pass 2.5x faster than a COO matrix with the generic backward (bench/cf_scale.py).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -12,8 +19,10 @@ import torch
 
 def norm_adjacency(pairs: np.ndarray, n_users: int, n_items: int,
                    device: torch.device | str = "cpu") -> torch.Tensor:
-    """Sparse COO tensor [(U+I), (U+I)] of the normalised bipartite graph of `pairs` (user, item)."""
-    pairs = np.unique(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=0)
+    """Sparse CSR tensor [(U+I), (U+I)] of the normalised bipartite graph of `pairs` (user, item)."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    keys = np.unique(pairs[:, 0] * n_items + pairs[:, 1])  # dedup on one int64 key: fast at 20M
+    pairs = np.stack([keys // n_items, keys % n_items], axis=1)
     n = n_users + n_items
     rows = np.concatenate([pairs[:, 0], pairs[:, 1] + n_users])
     cols = np.concatenate([pairs[:, 1] + n_users, pairs[:, 0]])
@@ -24,7 +33,22 @@ def norm_adjacency(pairs: np.ndarray, n_users: int, n_items: int,
     idx = torch.from_numpy(np.stack([rows, cols]))
     adj = torch.sparse_coo_tensor(idx, torch.from_numpy(vals).float(), (n, n), device=device,
                                   check_invariants=False)
-    return adj.coalesce()
+    with warnings.catch_warnings():  # torch calls sparse CSR "beta"; the operations used are stable
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return adj.coalesce().to_sparse_csr()
+
+
+class SymmetricSpMM(torch.autograd.Function):
+    """A @ x for a constant symmetric sparse A; the gradient with respect to x is A @ grad."""
+
+    @staticmethod
+    def forward(ctx, adj: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.adj = adj
+        return torch.sparse.mm(adj, x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, torch.sparse.mm(ctx.adj, grad)
 
 
 def edge_dropout(pairs: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -42,7 +66,7 @@ def propagate(adj: torch.Tensor, ego: torch.Tensor, layers: int,
     """
     out, h = [ego], ego
     for _ in range(layers):
-        h = torch.sparse.mm(adj, h)
+        h = SymmetricSpMM.apply(adj, h)
         if noise_eps > 0:
             noise = torch.nn.functional.normalize(torch.rand_like(h), dim=-1)
             h = h + torch.sign(h) * noise * noise_eps
