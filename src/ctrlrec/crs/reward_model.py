@@ -252,5 +252,6 @@ def train(cfg: RMConfig, dialogue_files: list[str], progress: bool = True) -> tu
         rm.save(tmp)
     write_json(out / "rm.json", {"config": asdict(cfg), "label_weights": weights.to_dict(),
                                  "files": list(dialogue_files), "metrics": metrics})
-    write_json(out / "manifest.json", manifest("crs-rm", asdict(cfg), cfg.seed, status="done", metrics=metrics))
+    write_json(out / "manifest.json",
+               manifest("crs-rm", asdict(cfg), cfg.seed, status="done", metrics=metrics))
     return out, metrics

@@ -34,7 +34,8 @@ def examples(dialogues: list[Dialogue], weights: LabelWeights, k: int = 5) -> li
             for t in [turn, *turn.alternatives]:
                 if t.feedback is None:
                     continue
-                out.append(Example(d.id, state.messages(d.turns[:i] + [t], kk), weak_label(t.feedback, weights)))
+                msgs = state.messages(d.turns[:i] + [t], kk)
+                out.append(Example(d.id, msgs, weak_label(t.feedback, weights)))
     return out
 
 

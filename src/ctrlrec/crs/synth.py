@@ -19,7 +19,8 @@ from ctrlrec.crs.dialogue import Dialogue
 from ctrlrec.crs.simulator import UserSimulator
 
 
-def guide_list(sim: UserSimulator, ep, cands: list[int], rng: np.random.Generator, hit_rate: float) -> list[int]:
+def guide_list(sim: UserSimulator, ep, cands: list[int], rng: np.random.Generator,
+               hit_rate: float) -> list[int]:
     k = sim.cfg.k
     likes, dislikes = set(ep.stated_likes), set(ep.stated_dislikes)
 
