@@ -208,9 +208,9 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
         loss.backward()
         torch.nn.utils.clip_grad_norm_(rm.parameters(), 1.0)
         opt.step()
-        hist.append(float(loss))
+        hist.append(float(loss.detach()))
         bar.set_postfix(loss=f"{np.mean(hist[-20:]):.3f}")
-        row = {"loss": float(loss)}
+        row = {"loss": hist[-1]}
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             row["valid_acc"] = evaluate_pairs(rm, ids, va) if va else float("nan")
         if log is not None:
