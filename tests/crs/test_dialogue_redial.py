@@ -39,7 +39,8 @@ def test_redial_fixture_parsing(tmp_path):
     first, second = redial.load(path)
     assert first.id == "redial-391" and [t.role for t in first.turns] == ["user", "recommender", "user",
                                                                          "recommender"]
-    assert first.turns[0].text == "Hi, I liked Super Troopers (2001)\nsomething funny?"  # merged, @ids replaced
+    assert first.turns[0].text == \
+        "Hi, I liked Super Troopers (2001)\nsomething funny?"  # merged; @id -> title
     assert first.turns[0].items == [111776] and first.turns[0].feedback is None
     rec = first.turns[1]
     assert rec.text == "Have you seen Zoolander (2001) or Tommy Boy (1995) ?"

@@ -100,5 +100,6 @@ def test_reward_model_learns_a_toy_preference(tmp_path):
 
     again.head.load_state_dict(load_file(str(tmp_path / "head.safetensors")))
     assert isinstance(again.peft, PeftModel)
-    assert np.allclose(again.score([[{"role": "user", "content": "Recommend a movie."},
-                                     {"role": "assistant", "content": "1. Movie AB (1981)"}]]), s[:1], atol=1e-5)
+    conv = [{"role": "user", "content": "Recommend a movie."},
+            {"role": "assistant", "content": "1. Movie AB (1981)"}]
+    assert np.allclose(again.score([conv]), s[:1], atol=1e-5)
