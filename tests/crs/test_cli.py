@@ -60,7 +60,7 @@ def test_crs_commands_end_to_end(setup):
 
     out = _ok(["crs", "eval", "--dataset", "toy", "--model", f"rl={tmp / 'rl'}", "--n", "3", "--k", "3",
                "--turns", "2", "--out", str(tmp / "eval"), "--mode", "catalog"])
-    assert "| teacher |" in out and "| rl |" in out
+    assert "| popularity |" in out and "| rl |" in out
     s = json.loads((tmp / "eval" / "rl" / "summary.json").read_text())
     assert s["n_dialogues"] == 3 and s["coherence"]["exist"] == 1.0  # catalog decoding: real titles only
 

@@ -36,7 +36,7 @@ def simulate_cmd(
     sft_out: Path = typer.Option(None, "--sft-out", help="Also write SFT samples here (JSONL)."),
     teacher: str = typer.Option("popularity", help="Teacher run for the guide's lists, or 'popularity'."),
     k: int = typer.Option(5), turns: int = typer.Option(5, help="Recommendation turns per dialogue (T)."),
-    noise: float = typer.Option(0.1), leave_prob: float = typer.Option(0.3),
+    noise: float = typer.Option(0.05), leave_prob: float = typer.Option(0.3),
     hit_rate: float = typer.Option(0.5, help="Chance the guide slips in one held-out item per turn."),
     alternatives: int = typer.Option(1, help="Counterfactual lists per turn, for reward-model pairs."),
     seed: int = typer.Option(0),
@@ -156,8 +156,10 @@ def eval_cmd(
     teacher: str = typer.Option("popularity", help="Teacher baseline: SASRec run, 'popularity' or 'none'."),
     dataset: str = typer.Option("ml-100k"), n: int = typer.Option(200, "--n", help="Seeded dialogues."),
     out: Path = typer.Option(Path("runs/crs-eval"), "--out"),
-    k: int = typer.Option(5), turns: int = typer.Option(5), noise: float = typer.Option(0.1),
+    k: int = typer.Option(5), turns: int = typer.Option(5), noise: float = typer.Option(0.05),
     leave_prob: float = typer.Option(0.3), mode: str = typer.Option("free", help="free or catalog decoding."),
+    max_new_tokens: int = typer.Option(96, help="Answer length cap (5 titles are ~60 tokens)."),
+    batch_size: int = typer.Option(16, help="Conversations per generate call."),
     seed: int = typer.Option(0), threads: int = typer.Option(0), device: str = typer.Option("auto"),
 ) -> None:
     """Accuracy, coherence and satisfaction of each recommender on the same seeded dialogues."""
@@ -175,14 +177,14 @@ def eval_cmd(
     catalog = ev.sim_catalog(sim)
     recs = []
     if teacher != "none":
-        recs.append(("teacher" if teacher == "popularity" else "teacher-sasrec",
+        recs.append(("popularity" if teacher == "popularity" else "teacher-sasrec",
                      lambda: ev.BaselineRecommender(TopK(sim.ds, teacher), sim.titles, k)))
     for spec in model:
         label, _, path = spec.rpartition("=") if "=" in spec else (Path(spec).name, "", spec)
 
         def make(path=path, label=label):
             m, tok = load_any(path, choose(device, "auto"))
-            return ev.ChatRecommender(m, tok, catalog, k, mode, name=label)
+            return ev.ChatRecommender(m, tok, catalog, k, mode, max_new_tokens, batch_size, name=label)
 
         recs.append((label, make))
     if not recs:

@@ -44,7 +44,7 @@ class CRSRLConfig(PPOConfig):
     label_weights: str = ""  # weak-label weights for the "simulator" reward and the logged label
     k: int = 5  # items per recommendation turn
     max_turns: int = 5  # T: recommendation turns per episode
-    noise: float = 0.1  # simulator noise (see ctrlrec.crs.simulator.SimConfig)
+    noise: float = 0.05  # simulator noise (see ctrlrec.crs.simulator.SimConfig)
     leave_prob: float = 0.3  # simulator: probability of leaving after a turn with nothing liked
     # PPOConfig defaults changed for conversations:
     prompts_per_step: int = 8  # episodes per PPO step

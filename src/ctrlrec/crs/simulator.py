@@ -51,7 +51,7 @@ class SimConfig:
     n_mentioned: int = 3  # recent history items named in the opening turn
     n_likes: int = 2  # liked categories (stated one per turn)
     n_dislikes: int = 1  # disliked categories
-    noise: float = 0.1  # per item: probability its class is replaced by a uniformly random one
+    noise: float = 0.05  # per item: probability its class is replaced by a uniformly random one
     sentiment_noise: float = 0.1  # std of the Gaussian added to the sentiment
     dwell_accept: float = 90.0  # mean dwell seconds after an accepted recommendation
     dwell_mild: float = 30.0  # ... after a mildly liked one
