@@ -57,6 +57,8 @@ def test_crs_commands_end_to_end(setup):
     assert (tmp / "rl" / "merged" / "config.json").is_file()
     m = (tmp / "rl" / "metrics.csv").read_text()
     assert "turn1/reward" in m and "reward/rm" in m
+    _ok(["rl", "plot", str(tmp / "rl")])
+    assert (tmp / "rl" / "curves.png").stat().st_size > 0
 
     out = _ok(["crs", "eval", "--dataset", "toy", "--model", f"rl={tmp / 'rl'}", "--n", "3", "--k", "3",
                "--turns", "2", "--out", str(tmp / "eval"), "--mode", "catalog"])
