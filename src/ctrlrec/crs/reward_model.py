@@ -52,7 +52,8 @@ class RMConfig:
     valid_share: float = 0.2  # share of dialogues held out for pairwise accuracy
     min_gap: float = 0.1  # label gap a pair needs
     max_pairs: int = 16  # pairs drawn per dialogue
-    eval_every: int = 50  # steps between held-out evaluations (and at the end)
+    eval_every: int = 100  # steps between held-out evaluations (and at the end)
+    max_valid_pairs: int = 300  # held-out pairs scored per evaluation (a seeded subset; 0 = all)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -101,11 +102,12 @@ class RewardModel:
     def parameters(self) -> list:
         return self.lora + list(self.head.parameters())
 
-    def encode(self, conversations: list[list[dict]]) -> list[list[int]]:
+    def encode(self, conversations: list[list[dict]], progress: bool = False) -> list[list[int]]:
         from ctrlrec.llm.chat import render
 
-        ids = [self.tok(render(self.tok, m), add_special_tokens=False)["input_ids"] for m in conversations]
-        return [x[-self.max_length:] for x in ids]
+        it = tqdm(conversations, desc="tokenise", unit="conv", disable=not progress, leave=False)
+        return [self.tok(render(self.tok, m), add_special_tokens=False)["input_ids"][-self.max_length:]
+                for m in it]
 
     def forward_ids(self, ids: list[list[int]]):
         """Scores [B] (with gradients when enabled) of tokenised conversations."""
@@ -188,14 +190,17 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
     all_pairs = pairs(exs, cfg.min_gap, cfg.max_pairs, cfg.seed)
     tr = [p for p in all_pairs if exs[p[0]].group in train_g]
     va = [p for p in all_pairs if exs[p[0]].group in valid_g]
+    if cfg.max_valid_pairs and len(va) > cfg.max_valid_pairs:
+        keep = np.random.default_rng(cfg.seed).choice(len(va), cfg.max_valid_pairs, replace=False)
+        va = [va[j] for j in sorted(keep)]
     if not tr:
         raise CtrlrecError("no training pairs: expected dialogues whose recommendation turns have "
                            f"feedback with labels differing by more than {cfg.min_gap}")
-    ids = rm.encode([e.messages for e in exs])
+    ids = rm.encode([e.messages for e in exs], progress)
     opt = torch.optim.AdamW(rm.parameters(), lr=cfg.learning_rate)
     rng = np.random.default_rng(cfg.seed)
     log = MetricsLog(run_dir, 0, tensorboard=False) if run_dir is not None else None
-    hist, t0 = [], time.perf_counter()
+    hist, t0, last_valid = [], time.perf_counter(), float("nan")
     metrics: dict = {"train_pairs": len(tr), "valid_pairs": len(va), "examples": len(exs)}
     metrics["valid_acc_before"] = evaluate_pairs(rm, ids, va) if va else float("nan")
     bar = tqdm(range(cfg.steps), desc="rm", unit="step", disable=not progress)
@@ -212,12 +217,12 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
         bar.set_postfix(loss=f"{np.mean(hist[-20:]):.3f}")
         row = {"loss": hist[-1]}
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            row["valid_acc"] = evaluate_pairs(rm, ids, va) if va else float("nan")
+            row["valid_acc"] = last_valid = evaluate_pairs(rm, ids, va) if va else float("nan")
         if log is not None:
             log.log(step + 1, row)
     bar.close()
-    metrics.update(valid_acc=evaluate_pairs(rm, ids, va) if va else float("nan"),
-                   train_acc=evaluate_pairs(rm, ids, tr[:512]), final_loss=float(np.mean(hist[-20:])),
+    metrics.update(valid_acc=last_valid, train_acc=evaluate_pairs(rm, ids, tr[:256]),
+                   final_loss=float(np.mean(hist[-20:])),
                    seconds=time.perf_counter() - t0)
     return metrics
 
