@@ -67,10 +67,12 @@ def test_crs_commands_end_to_end(setup):
     assert s["n_dialogues"] == 3 and s["coherence"]["exist"] == 1.0  # catalog decoding: real titles only
 
 
-def test_cli_errors_are_one_line(setup, tmp_path):
-    from ctrlrec.cli import main  # noqa: F401  (the entry point turns CtrlrecError into exit 2)
+def test_rm_train_names_the_bad_line(setup, tmp_path):
+    """A malformed dialogue file is a CtrlrecError naming the file and line (exit 2 at the CLI)."""
+    from ctrlrec.errors import InputFileError
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"turns": []}\nnot json\n')
     res = CliRunner().invoke(app, ["crs", "rm", "train", str(bad)])
-    assert res.exit_code != 0 and "line 2" in str(res.exception)
+    assert isinstance(res.exception, InputFileError)
+    assert "bad.jsonl: line 2" in str(res.exception)
