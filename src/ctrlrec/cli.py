@@ -65,6 +65,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.rl.cli", "rl", "Reinforcement learning (PPO) with item- and list-level rewards."),
     ("ctrlrec.eval.cli", "eval", "Evaluate models and baselines on the fixed test sets; reports."),
     ("ctrlrec.pipeline.cli", "pipeline", "The main job: every stage from the data to the report."),
+    ("ctrlrec.crs.cli", "crs", "Conversational recommendation: simulator, engagement reward model, PPO."),
     ("ctrlrec.cf.cli", "cf", "Collaborative-filtering models with text side embeddings; cold start."),
 ]
 

@@ -11,11 +11,12 @@ from ctrlrec.rl.logger import read_csv
 # panels: title -> metric names (prefix match for the per-intent families)
 PANELS = {
     "reward per response (before whitening)": ["reward/total", "reward/item", "reward/list",
-                                               "reward/kl_penalty"],
+                                               "reward/kl_penalty", "reward/rm", "reward/format"],
     "KL to the reference (nats per response)": ["kl"],
     "entropy / clip fraction / approx KL": ["entropy", "clipfrac", "approx_kl"],
     "value loss": ["loss/value"],
-    "instruction compliance per intent": ["comply/"],
+    "instruction compliance per intent / simulated users (crs)": [
+        "comply/", "sim/accept_rate", "sim/success", "sim/left", "sim/sentiment"],
     "formatting errors": ["format_err/", "fmt/"],
 }
 

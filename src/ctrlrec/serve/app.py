@@ -4,7 +4,8 @@ Status codes: 400 malformed JSON; 422 a well-formed request with a bad value (ty
 caps); 404 an unknown user; 503 + Retry-After when the waiting line is full; 504 when a request
 outlives its timeout. Every error body is {"detail": "<one sentence>"} (validation errors add
 "errors" with the field paths). The page is static files: it renders answers with textContent
-only, never as HTML, and a Content-Security-Policy forbids inline scripts.
+only, never as HTML, and a Content-Security-Policy forbids inline scripts. The chat mode
+(`ctrlrec.serve.crs_routes`, page /crs) logs people's implicit feedback to the run directory.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ctrlrec import __version__
+from ctrlrec.crs.chat import ChatSessions, UnknownSession
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.serve.batcher import MicroBatcher, Overloaded, TimedOut
+from ctrlrec.serve.config import feedback_dir
+from ctrlrec.serve.crs_routes import router as crs_router
 from ctrlrec.serve.engine import NotFound, Recommender
 from ctrlrec.serve.schemas import Health, Item, RecommendRequest, RecommendResponse, UserResponse
 
@@ -74,6 +78,10 @@ def create_app(rec: Recommender) -> FastAPI:
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
+        return _error(404, str(exc))
+
+    @app.exception_handler(UnknownSession)
+    async def _no_session(request: Request, exc: UnknownSession):
         return _error(404, str(exc))
 
     @app.exception_handler(CtrlrecError)
@@ -135,5 +143,6 @@ def create_app(rec: Recommender) -> FastAPI:
     def page():
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    app.include_router(crs_router(ChatSessions(rec, feedback_dir(cfg), cfg.chat_k, text_max=cfg.text_max)))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -23,8 +23,11 @@ def serve_cmd(
     timeout_s: float = typer.Option(_D.timeout_s, help="Per-request timeout (504)."),
     sample: bool = typer.Option(_D.sample, help="Sample instead of greedy decoding."),
     threads: int = typer.Option(_D.threads, help="torch CPU threads (0: default)."),
+    feedback_dir: str = typer.Option(_D.feedback_dir, help="Folder of the chat page's crs_feedback.jsonl "
+                                                           "(default: the model's run folder)."),
 ) -> None:
-    """Serve recommendations: POST /v1/recommend, GET /v1/items, /v1/categories, /healthz, page at /."""
+    """Serve recommendations: POST /v1/recommend, GET /v1/items, /v1/categories, /healthz, page at /;
+    chat mode at /crs (POST /crs/turn, /crs/feedback) logging feedback to crs_feedback.jsonl."""
     import uvicorn
 
     from ctrlrec.errors import CtrlrecError
@@ -38,7 +41,8 @@ def serve_cmd(
         raise CtrlrecError("max_batch and queue_max: expected >= 1; timeout_s > 0; max_wait_ms >= 0")
     cfg = ServeConfig(model=model, dataset=dataset, host=host, port=port, backend=backend, device=device,
                       precision=precision, default_mode=mode, max_batch=max_batch, max_wait_ms=max_wait_ms,
-                      queue_max=queue_max, timeout_s=timeout_s, sample=sample, threads=threads)
+                      queue_max=queue_max, timeout_s=timeout_s, sample=sample, threads=threads,
+                      feedback_dir=feedback_dir)
     rec = Recommender.load(cfg)
     typer.echo(f"ctrlrec serve: {model} on {dataset}, http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(create_app(rec), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -28,6 +29,9 @@ class ServeConfig:
     sample / temperature / top_p / seed: sampled instead of greedy decoding.
     trie_cache: keep the catalog trie in $CTRLREC_HOME/tries between runs.
     threads: torch CPU threads (0 = torch's default).
+    chat_k: items per answer in the chat mode (page /crs).
+    feedback_dir: where the chat mode appends crs_feedback.jsonl; "" = the model's folder when it is
+        a run or model folder, else runs/crs-chat.
     """
 
     model: str = "smollm2-135m"
@@ -53,6 +57,16 @@ class ServeConfig:
     seed: int = 0
     trie_cache: bool = True
     threads: int = 0
+    chat_k: int = 5
+    feedback_dir: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def feedback_dir(cfg: ServeConfig) -> Path:
+    """The folder of the chat mode's feedback log (see ServeConfig.feedback_dir)."""
+    if cfg.feedback_dir:
+        return Path(cfg.feedback_dir)
+    model = Path(cfg.model)
+    return model if model.is_dir() else Path("runs/crs-chat")

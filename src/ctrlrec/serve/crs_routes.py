@@ -1,0 +1,64 @@
+"""The chat mode's HTTP endpoints (`ctrlrec.crs.chat`): POST /crs/turn, POST /crs/feedback, page /crs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from ctrlrec.serve.schemas import Item
+
+STATIC = Path(__file__).parent / "static"
+
+
+class TurnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session: StrictStr | None = Field(None, max_length=64, description="null starts a new chat")
+    text: StrictStr = Field(..., description="what the person wrote")
+
+
+class TurnResponse(BaseModel):
+    session: str
+    turn: int = Field(description="index of the recommender turn, for its feedback")
+    text: str
+    items: list[Item]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session: StrictStr = Field(..., max_length=64)
+    turn: StrictInt
+    accepted: list[StrictInt] = Field(default_factory=list, max_length=100)
+    rejected: list[StrictInt] = Field(default_factory=list, max_length=100)
+    dwell: float = Field(..., ge=0, le=86400,
+                         description="seconds between showing the items and the feedback")
+    went_on: StrictBool = Field(..., description="the person wrote again (true) or left (false)")
+    sentiment: float | None = Field(None, ge=-1, le=1, description="default: (accepted - rejected) / both")
+
+
+class FeedbackResponse(BaseModel):
+    logged: int
+    file: str
+
+
+def router(sessions) -> APIRouter:
+    r = APIRouter()
+
+    @r.post("/crs/turn", response_model=TurnResponse, tags=["chat"], responses={404: {}, 422: {}})
+    def turn(req: TurnRequest):
+        """The person's message in, the recommender's items out (a session is started when none is given)."""
+        return sessions.turn(req.session, req.text)
+
+    @r.post("/crs/feedback", response_model=FeedbackResponse, tags=["chat"], responses={404: {}, 422: {}})
+    def feedback(req: FeedbackRequest):
+        """Accepted / rejected items of a turn, dwell and went-on, logged as implicit feedback."""
+        return sessions.feedback(req.session, req.turn, req.accepted, req.rejected, req.dwell, req.went_on,
+                                 req.sentiment)
+
+    @r.get("/crs", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "crs.html", media_type="text/html")
+
+    return r

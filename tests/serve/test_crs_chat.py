@@ -1,0 +1,59 @@
+"""The chat mode's API: turns in a session, feedback logged as dialogue lines the RM reads."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def chat(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from ctrlrec.serve.app import create_app
+    from tests.serve.conftest import make_rec
+
+    rec = make_rec(feedback_dir=str(tmp_path), chat_k=4)
+    with TestClient(create_app(rec)) as c:
+        yield c, rec, tmp_path / "crs_feedback.jsonl"
+
+
+def test_chat_turns_and_feedback_log(chat):
+    from ctrlrec.crs import dialogue
+    from ctrlrec.crs.labels import LabelWeights
+    from ctrlrec.crs.rm_data import examples
+
+    c, rec, log = chat
+    r1 = c.post("/crs/turn", json={"session": None, "text": "Something funny please"}).json()
+    assert r1["turn"] == 1 and len(r1["items"]) == 4
+    ids1 = [it["item_id"] for it in r1["items"]]
+    assert [rec.catalog.titles[i] for i in ids1] == [it["title"] for it in r1["items"]]
+    fb = {"session": r1["session"], "turn": 1, "accepted": [ids1[0]], "rejected": ids1[1:3], "dwell": 12.5,
+          "went_on": True}
+    assert c.post("/crs/feedback", json=fb).json()["logged"] == 1
+    r2 = c.post("/crs/turn", json={"session": r1["session"], "text": "More like the first"}).json()
+    assert r2["turn"] == 3 and not set(ids1) & {it["item_id"] for it in r2["items"]}  # nothing shown twice
+    assert c.post("/crs/feedback", json={**fb, "turn": 3, "accepted": [], "rejected": [],
+                                         "went_on": False}).json()["logged"] == 2
+    first, second = dialogue.read(log)
+    assert first.id == second.id == r1["session"] and first.meta["source"] == "chat"
+    f = first.turns[-1].feedback
+    assert f.accepted and f.accepted_items == [ids1[0]] and f.rejected_items == ids1[1:3]
+    assert f.sentiment == pytest.approx(-1 / 3) and f.dwell == 12.5 and f.went_on
+    assert [t.role for t in second.turns] == ["user", "recommender", "user", "recommender"]
+    assert second.turns[1].feedback is None and not second.turns[-1].feedback.went_on
+    exs = examples([first, second], LabelWeights(), k=4)
+    assert len(exs) == 2 and exs[0].label > exs[1].label
+
+
+def test_chat_rejects_bad_feedback(chat):
+    c, rec, log = chat
+    r = c.post("/crs/turn", json={"text": "hi"}).json()
+    base = {"session": r["session"], "turn": r["turn"], "dwell": 1.0, "went_on": True}
+    assert c.post("/crs/feedback", json={**base, "accepted": [10**6]}).status_code == 422
+    assert c.post("/crs/feedback", json={**base, "turn": 0}).status_code == 422  # a user turn
+    assert c.post("/crs/feedback", json={**base, "session": "nope"}).status_code == 404
+    assert c.post("/crs/feedback", json={**base, "dwell": -1}).status_code == 422
+    assert c.post("/crs/turn", json={"session": "nope", "text": "hi"}).status_code == 404
+    assert c.post("/crs/turn", json={"text": ""}).status_code == 422
+    assert not log.exists()
+    assert "crs.js" in c.get("/crs").text
