@@ -1,0 +1,119 @@
+"""`ctrlrec profiles train`: teacher profiles -> single-round SFT -> two-round SFT, with round-2
+accuracy on held-out users for the base model and each tuned model.
+
+Run directory: teacher.jsonl (targets and which teacher wrote them), single.jsonl and
+two_round.jsonl (the SFT samples), single/ and two-round/ (SFT runs, each with a profiles.json
+marker that `profiles build` reads), cache.jsonl (generation cache), metrics.json, manifest.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.manifest import manifest
+from ctrlrec.profiles import shape
+from ctrlrec.profiles.build import MARKER, first_profile, model_fingerprint
+from ctrlrec.profiles.cache import GenerationCache, generate_cached
+from ctrlrec.profiles.config import ProfilesConfig
+from ctrlrec.profiles.context import ProfileContext, build_context
+from ctrlrec.profiles.judge import accuracy, log_odds
+from ctrlrec.profiles.prompts import question, with_question
+from ctrlrec.profiles.samples import round1_prompt, single_prompt, single_samples, two_round_samples
+from ctrlrec.profiles.teacher import make_teacher
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with atomic_file(path) as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def teacher_profiles(ctx: ProfileContext, teacher, users: list[int], no_probe=()) -> dict[int, str]:
+    """Target profiles from the teacher, written from each history without its held-out item. Users
+    in `no_probe` (held out for evaluation) are not ranked on their round-2 questions."""
+    probes = [ctx.round2[u].questions() if u in ctx.round2 and u not in no_probe else [] for u in users]
+    texts = teacher.write([single_prompt(ctx, u) for u in users], probes, ctx.text, users)
+    return {u: shape.canonical(t) for u, t in zip(users, texts, strict=True)}
+
+
+def round2_accuracy(ctx: ProfileContext, model, tok, fp: str, users, kind: str, cache: GenerationCache,
+                    progress: bool = True) -> dict:
+    """Round-2 accuracy of a model on `users`: it writes round 1 itself (greedy), then answers both
+    questions of each user's round-2 sample (the held-out item: Yes; the negative: No)."""
+    users = [u for u in sorted(users) if u in ctx.round2]
+    prompts = [round1_prompt(ctx, u) if kind == "collaborative" else single_prompt(ctx, u) for u in users]
+    answers = generate_cached(model, tok, prompts, cache, fp, ctx.cfg.batch_size,
+                              ctx.cfg.max_new_tokens * (1 + ctx.cfg.m if kind == "collaborative" else 1),
+                              desc="round 1", progress=progress)
+    convs, labels = [], []
+    for u, p, a in zip(users, prompts, answers, strict=True):
+        own = first_profile(a, u) if kind == "collaborative" else shape.canonical(a)
+        answer = a if kind == "collaborative" else own
+        for item, yes in ctx.round2[u].questions():
+            convs.append(with_question(p, answer, question(ctx.text, u, item)))
+            labels.append(yes)
+    scores = log_odds(model, tok, convs, ctx.cfg.batch_size, progress=progress) if convs else []
+    return {"users": len(users), "questions": len(labels), "accuracy": accuracy(scores, labels)}
+
+
+def _sft(cfg: ProfilesConfig, train_file: Path, out: Path, progress: bool) -> Path:
+    from ctrlrec.sft.config import SFTConfig
+    from ctrlrec.sft.trainer import train
+
+    sft = SFTConfig(model=cfg.model, train_file=str(train_file), output_dir=str(out), seed=cfg.seed,
+                    max_length=cfg.max_length, lora_r=cfg.lora_r, learning_rate=cfg.learning_rate,
+                    batch_size=cfg.sft_batch_size, grad_accum=cfg.grad_accum, epochs=cfg.epochs,
+                    eval_every=0, save_every=50, device=cfg.device)
+    sft.check()
+    return train(sft, None, resume=True, progress=progress)
+
+
+def _load(run: str, cfg: ProfilesConfig):
+    from ctrlrec.llm.device import choose
+    from ctrlrec.llm.models import load_any
+
+    model, tok = load_any(run, choose(cfg.device), merge=True)
+    return model, tok, model_fingerprint(run)
+
+
+def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("single", "two-round"),
+          progress: bool = True, loaded=None) -> dict:
+    """Run the tuning; `loaded` = (model, tok, fingerprint) of the base model (tests)."""
+    import torch
+
+    out = Path(out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    ctx = build_context(cfg)
+    model, tok, fp = loaded or _load(cfg.model, cfg)
+    cache = GenerationCache(out / "cache.jsonl")
+    teacher = make_teacher(cfg.teacher, model, tok, fp, cache, cfg.best_of, cfg.teacher_model,
+                           cfg.batch_size, cfg.max_new_tokens)
+    held = ctx.eval_users()
+    users = ctx.users
+    targets = teacher_profiles(ctx, teacher, users, no_probe=held)
+    valid = {u: t for u, t in targets.items() if shape.is_valid(t)}
+    write_jsonl(out / "teacher.jsonl", [{"user": u, "profile": t, "valid": u in valid, "teacher": teacher.name,
+                                         "held_out_user": u in held} for u, t in targets.items()])
+    tune = [u for u in users if u not in held]
+    files = {"single": out / "single.jsonl", "two-round": out / "two_round.jsonl"}
+    write_jsonl(files["single"], single_samples(ctx, tune, valid))
+    write_jsonl(files["two-round"], two_round_samples(ctx, tune, valid))
+    metrics = {"teacher": teacher.name, "targets": len(targets), "valid_targets": len(valid),
+               "held_out_users": len(held),
+               "round2": {"base": round2_accuracy(ctx, model, tok, fp, held, "collaborative", cache, progress)}}
+    write_json(out / "metrics.json", metrics)
+    kinds = {"single": "single", "two-round": "collaborative"}
+    for stage in stages:
+        run = out / stage
+        _sft(cfg, files[stage], run, progress)
+        write_json(run / MARKER, {"prompt": kinds[stage], "teacher": teacher.name, "stage": stage,
+                                  "dataset": cfg.dataset, "split": cfg.split, "seed": cfg.seed})
+        tuned, ttok, tfp = _load(str(run), cfg)
+        metrics["round2"][stage] = round2_accuracy(ctx, tuned, ttok, tfp, held, kinds[stage], cache, progress)
+        write_json(out / "metrics.json", metrics)
+    write_json(out / "manifest.json", manifest("profiles-train", cfg.to_dict(), cfg.seed, teacher=teacher.name,
+                                               stages=list(stages), **metrics))
+    return metrics
