@@ -66,6 +66,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.eval.cli", "eval", "Evaluate models and baselines on the fixed test sets; reports."),
     ("ctrlrec.pipeline.cli", "pipeline", "The main job: every stage from the data to the report."),
     ("ctrlrec.cf.cli", "cf", "Collaborative-filtering models with text side embeddings; cold start."),
+    ("ctrlrec.profiles.cli", "profiles", "LLM user/item profiles with collaborative signals (RecLM)."),
 ]
 
 _register()

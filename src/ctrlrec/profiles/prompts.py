@@ -35,7 +35,8 @@ def profile_messages(text: ItemText, user: int, history: Sequence[int], cap: int
     """Single round: the user's history in, the user's profile out (no assistant turn)."""
     return [{"role": "system", "content": SYSTEM},
             {"role": "user", "content": f"User {user} interacted with these items:\n"
-                                        f"{text.lines(history, cap)}\nWrite the profile of user {user}. {ASK}"}]
+                                        f"{text.lines(history, cap)}\n"
+                                        f"Write the profile of user {user}. {ASK}"}]
 
 
 def collaborative_messages(text: ItemText, user: int, history: Sequence[int],
@@ -69,8 +70,9 @@ def item_messages(text: ItemText, item: int, user_profiles: Sequence[str], cap: 
     """An item profile: the item's text and profiles of users who interacted with it."""
     shown = "\n".join(f"- {p}" for p in list(user_profiles)[:cap]) or "- (no users yet)"
     return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": f"Item {text.line(item)}.\nProfiles of users who interacted with it:\n"
-                                        f"{shown}\nDescribe the users this item is for. {ASK}"}]
+            {"role": "user", "content": f"Item {text.line(item)}.\n"
+                                        f"Profiles of users who interacted with it:\n{shown}\n"
+                                        f"Describe the users this item is for. {ASK}"}]
 
 
 WRONG_INSTRUCTIONS = (

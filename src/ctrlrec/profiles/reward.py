@@ -117,6 +117,6 @@ class RewardScorer:
                 x[r, :len(row)] = torch.tensor(row)
                 mask[r, :len(row)] = 1
             with torch.inference_mode():
-                out[s:s + len(chunk)] = self.model(input_ids=x.to(device),
-                                                   attention_mask=mask.to(device)).logits[:, 0].float().cpu().numpy()
+                logits = self.model(input_ids=x.to(device), attention_mask=mask.to(device)).logits
+            out[s:s + len(chunk)] = logits[:, 0].float().cpu().numpy()
         return out

@@ -95,15 +95,17 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
     users = ctx.users
     targets = teacher_profiles(ctx, teacher, users, no_probe=held)
     valid = {u: t for u, t in targets.items() if shape.is_valid(t)}
-    write_jsonl(out / "teacher.jsonl", [{"user": u, "profile": t, "valid": u in valid, "teacher": teacher.name,
-                                         "held_out_user": u in held} for u, t in targets.items()])
+    write_jsonl(out / "teacher.jsonl", [{"user": u, "profile": t, "valid": u in valid,
+                                         "teacher": teacher.name, "held_out_user": u in held}
+                                        for u, t in targets.items()])
     tune = [u for u in users if u not in held]
     files = {"single": out / "single.jsonl", "two-round": out / "two_round.jsonl"}
     write_jsonl(files["single"], single_samples(ctx, tune, valid))
     write_jsonl(files["two-round"], two_round_samples(ctx, tune, valid))
     metrics = {"teacher": teacher.name, "targets": len(targets), "valid_targets": len(valid),
                "held_out_users": len(held),
-               "round2": {"base": round2_accuracy(ctx, model, tok, fp, held, "collaborative", cache, progress)}}
+               "round2": {"base": round2_accuracy(ctx, model, tok, fp, held, "collaborative", cache,
+                                                  progress)}}
     write_json(out / "metrics.json", metrics)
     kinds = {"single": "single", "two-round": "collaborative"}
     for stage in stages:
@@ -114,6 +116,6 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
         tuned, ttok, tfp = _load(str(run), cfg)
         metrics["round2"][stage] = round2_accuracy(ctx, tuned, ttok, tfp, held, kinds[stage], cache, progress)
         write_json(out / "metrics.json", metrics)
-    write_json(out / "manifest.json", manifest("profiles-train", cfg.to_dict(), cfg.seed, teacher=teacher.name,
+    write_json(out / "manifest.json", manifest("profiles-train", cfg.to_dict(), cfg.seed,
                                                stages=list(stages), **metrics))
     return metrics
