@@ -53,3 +53,14 @@ def tiny_scalar(seed: int = 0):
     tok = profile_tokenizer()
     torch.manual_seed(seed)
     return LlamaForSequenceClassification(_config(tok, num_labels=1)), tok
+
+
+def tiny_chat_dir(root) -> str:
+    """A saved tiny chat model + tokenizer folder (loadable by name like any local model)."""
+    from pathlib import Path
+
+    model, tok = tiny_chat()
+    d = Path(root) / "tiny-chat"
+    model.save_pretrained(d)
+    tok.save_pretrained(d)
+    return str(d)

@@ -1,0 +1,75 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import numpy as np
+import pytest
+import torch
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.profiles.cache import GenerationCache
+from ctrlrec.profiles.judge import accuracy, log_odds
+from ctrlrec.profiles.teacher import EndpointTeacher, make_teacher
+from tests.profiles.helpers import tiny_chat
+
+
+def _conv(item: str, long: bool) -> list[dict]:
+    pad = " space war love story" * (6 if long else 0)
+    return [{"role": "user", "content": f"Write the profile of user 1{pad}"},
+            {"role": "assistant", "content": "User identity: student, engineer; User interests: a, b"},
+            {"role": "user", "content": f"Will user 1 interact with item {item}? Answer Yes or No."}]
+
+
+def test_judge_reads_the_answer_position_in_padded_batches():
+    from ctrlrec.llm.chat import render
+
+    model, tok = tiny_chat()
+    convs = [_conv("space", False), _conv("love", True), _conv("space", True), _conv("love", False)]
+    batched = log_odds(model, tok, convs, batch_size=4)  # prompts of two lengths: left padding
+    yes, no = tok.convert_tokens_to_ids("Yes"), tok.convert_tokens_to_ids("No")
+    for c, got in zip(convs, batched, strict=True):  # by hand: the unpadded prompt's next token
+        ids = tok(render(tok, c, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0, -1], -1)
+        assert got == pytest.approx(float(lp[yes] - lp[no]), abs=1e-4)
+    assert len(set(np.round(batched, 6))) == 4  # the four questions are told apart
+    assert accuracy(np.array([0.3, -0.1, -2.0]), [True, False, True]) == pytest.approx(2 / 3)
+
+
+def test_unreachable_endpoint_is_one_clear_error(tmp_path):
+    t = EndpointTeacher("http://127.0.0.1:9/v1", "big", GenerationCache(tmp_path / "c.jsonl"), timeout=2)
+    with pytest.raises(CtrlrecError, match="127.0.0.1:9/v1.*unreachable"):
+        t.write([[{"role": "user", "content": "hi"}]])
+    with pytest.raises(CtrlrecError, match="--teacher-model"):
+        make_teacher("http://127.0.0.1:9/v1", None, None, "fp", GenerationCache(tmp_path / "d.jsonl"))
+
+
+def test_endpoint_teacher_answers_are_cached(tmp_path):
+    calls = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append(body)
+            text = "User identity: a, b, c; User interests: x, y, z"
+            data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v1"
+        prompts = [[{"role": "user", "content": f"user {u}"}] for u in range(3)]
+        t = EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl"))
+        assert t.write(prompts) == ["User identity: a, b, c; User interests: x, y, z"] * 3
+        assert len(calls) == 3 and calls[0]["model"] == "big" and calls[0]["temperature"] == 0
+        EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl")).write(prompts)
+        assert len(calls) == 3  # all from the cache
+    finally:
+        server.shutdown()
