@@ -1,7 +1,3 @@
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import numpy as np
 import pytest
 import torch
@@ -44,32 +40,12 @@ def test_unreachable_endpoint_is_one_clear_error(tmp_path):
         make_teacher("http://127.0.0.1:9/v1", None, None, "fp", GenerationCache(tmp_path / "d.jsonl"))
 
 
-def test_endpoint_teacher_answers_are_cached(tmp_path):
-    calls = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            calls.append(body)
-            text = "User identity: a, b, c; User interests: x, y, z"
-            data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *a):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/v1"
-        prompts = [[{"role": "user", "content": f"user {u}"}] for u in range(3)]
-        t = EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl"))
-        assert t.write(prompts) == ["User identity: a, b, c; User interests: x, y, z"] * 3
-        assert len(calls) == 3 and calls[0]["model"] == "big" and calls[0]["temperature"] == 0
-        EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl")).write(prompts)
-        assert len(calls) == 3  # all from the cache
-    finally:
-        server.shutdown()
+def test_endpoint_teacher_answers_are_cached(tmp_path, stub_endpoint):
+    url, calls = stub_endpoint
+    prompts = [[{"role": "user", "content": "user " + "x" * u}] for u in range(3)]
+    t = EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl"))
+    got = t.write(prompts)
+    assert len(set(got)) == 3 and all(g.startswith("User identity: ") for g in got)
+    assert len(calls) == 3 and calls[0]["model"] == "big" and calls[0]["temperature"] == 0
+    assert EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl")).write(prompts) == got
+    assert len(calls) == 3  # all from the cache

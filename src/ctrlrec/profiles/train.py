@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.errors import CtrlrecError
 from ctrlrec.manifest import manifest
 from ctrlrec.profiles import shape
 from ctrlrec.profiles.build import MARKER, first_profile, model_fingerprint
@@ -95,6 +96,10 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
     users = ctx.users
     targets = teacher_profiles(ctx, teacher, users, no_probe=held)
     valid = {u: t for u, t in targets.items() if shape.is_valid(t)}
+    if not valid:
+        raise CtrlrecError(f"teacher {teacher.name}: none of its {len(targets)} profiles has the fixed shape "
+                           f"'User identity: A, B, C; User interests: X, Y, Z'; expected a teacher that "
+                           "follows it (a larger model, or more --best-of samples)")
     write_jsonl(out / "teacher.jsonl", [{"user": u, "profile": t, "valid": u in valid,
                                          "teacher": teacher.name, "held_out_user": u in held}
                                         for u, t in targets.items()])
