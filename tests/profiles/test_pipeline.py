@@ -16,7 +16,8 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
     tiny_dataset(n_users=12)
     base = tiny_chat_dir(tmp_path)
     url, calls = stub_endpoint  # the teacher: a "large model" behind an OpenAI-compatible endpoint
-    cfg = ProfilesConfig(dataset="tiny", model=base, teacher=url, teacher_model="big", seed=3, m=2, best_of=2, batch_size=8, max_new_tokens=6,
+    cfg = ProfilesConfig(dataset="tiny", model=base, teacher=url, teacher_model="big", seed=3, m=2,
+                         best_of=2, batch_size=8, max_new_tokens=6,
                          eval_share=0.25, epochs=1, sft_batch_size=4, grad_accum=1, max_length=2048,
                          rm_epochs=1, threads=1, device="cpu", history_cap=4, neighbour_cap=3)
     metrics = train(cfg, tmp_path / "t", progress=False)
@@ -37,7 +38,8 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
                                  "--out", str(tmp_path / "p")])
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
-    assert manifest["prompt"] == "collaborative" and manifest["tuned"] == "rl" and manifest["teacher"] == f"big @ {url}"
+    assert manifest["prompt"] == "collaborative" and manifest["tuned"] == "rl"
+    assert manifest["teacher"] == f"big @ {url}"
     r = CliRunner().invoke(app, ["profiles", "show", "--profiles", str(tmp_path / "p"), "--user", "1"])
     assert r.exit_code == 0, r.output
     assert "Love story" in r.output and "User identity" in r.output
