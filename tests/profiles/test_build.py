@@ -76,3 +76,22 @@ def test_lightgcn_neighbours_need_the_same_split(tmp_path, fake_text):
     with pytest.raises(CtrlrecError, match="LightGCN|split"):
         build(_cfg(cf_run=str(tmp_path / "lgcn"), split="cold-item"), tmp_path / "q", progress=False,
               loaded=(model, tok, "tiny"))
+
+
+def test_cf_compare_with_labelled_profile_runs_per_split(tmp_path, fake_text):
+    from typer.testing import CliRunner
+
+    from ctrlrec.cli import app
+
+    tiny_dataset()
+    model, tok = tiny_chat()
+    build(_cfg(), tmp_path / "p-random", progress=False, loaded=(model, tok, "tiny"))
+    r = CliRunner().invoke(app, ["cf", "compare", "--dataset", "tiny", "--models", "biasmf", "--epochs", "1",
+                                 "--seed", "3", "--threads", "1", "--side", "none,profiles-two",
+                                 "--profiles", f"two={tmp_path}/p-{{split}}", "--out", str(tmp_path / "cmp")])
+    assert r.exit_code == 0, r.output
+    assert "R@20 profiles-two" in (tmp_path / "cmp" / "table.md").read_text()
+    assert (tmp_path / "cmp" / "random-biasmf-profiles-two" / "metrics.json").is_file()
+    r = CliRunner().invoke(app, ["cf", "compare", "--dataset", "tiny", "--side", "profiles-one",
+                                 "--profiles", f"two={tmp_path}/p-{{split}}"])
+    assert r.exit_code != 0 and "profiles-one" in str(r.exception)

@@ -49,3 +49,37 @@ def test_endpoint_teacher_answers_are_cached(tmp_path, stub_endpoint):
     assert len(calls) == 3 and calls[0]["model"] == "big" and calls[0]["temperature"] == 0
     assert EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl")).write(prompts) == got
     assert len(calls) == 3  # all from the cache
+
+
+def test_self_teacher_keeps_the_sample_that_answers_round_2_best(tmp_path, monkeypatch):
+    import ctrlrec.profiles.teacher as teacher_mod
+    from ctrlrec.profiles.prompts import ItemText
+
+    good = "User identity: a, b, c; User interests: space, war, story"
+    wrong = "User identity: a, b, c; User interests: love, love, love"
+    broken = "I like space"
+    samples = {1: [wrong, broken], 2: [good, good], 3: [broken, wrong]}  # per sample seed, per user
+
+    monkeypatch.setattr(teacher_mod, "generate_cached",
+                        lambda model, tok, prompts, *a, sample_seed=None, **k: samples[sample_seed])
+
+    def fake_log_odds(model, tok, convs, batch_size=16, progress=False):
+        # "Yes" is likely when the profile mentions space and the question is about the space item
+        out = []
+        for c in convs:
+            space = "space" in c[-2]["content"]
+            about_space = "Space" in c[-1]["content"]
+            out.append(2.0 if space == about_space else -2.0)
+        return np.array(out)
+
+    monkeypatch.setattr(teacher_mod, "log_odds", fake_log_odds)
+    import pandas as pd
+
+    text = ItemText(pd.DataFrame({"item_id": [0, 1], "title": ["Space war", "Love story"],
+                                  "categories": [[], []]}))
+    t = teacher_mod.SelfTeacher(None, None, "self", "fp", GenerationCache(tmp_path / "c.jsonl"), n=3)
+    prompts = [[{"role": "user", "content": "u0"}], [{"role": "user", "content": "u1"}]]
+    probes = [[(0, True), (1, False)], []]  # user 0: held-out space item (Yes), love item (No)
+    best = t.write(prompts, probes, text, [0, 1])
+    assert best[0] == good  # the profile that answers both questions right
+    assert best[1] == good  # no questions: the first sample in shape (broken ones never win)
