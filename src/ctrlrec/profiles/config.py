@@ -37,7 +37,7 @@ class ProfilesConfig:
     lora_r: int = 16                  # SFT LoRA rank
     sft_batch_size: int = 4           # SFT samples per forward pass
     grad_accum: int = 4               # SFT forward passes per optimiser step
-    max_length: int = 768             # SFT tokens per conversation (two rounds with neighbours are long)
+    max_length: int = 1536            # SFT tokens per conversation (two rounds with 5 neighbours: ~1,300)
     # --- RL refinement (`profiles rl`)
     rm_epochs: float = 1.0            # reward-model epochs
     rm_lora_r: int = 8                # reward-model LoRA rank
