@@ -55,8 +55,8 @@ def test_self_teacher_keeps_the_sample_that_answers_round_2_best(tmp_path, monke
     import ctrlrec.profiles.teacher as teacher_mod
     from ctrlrec.profiles.prompts import ItemText
 
-    good = "User identity: a, b, c; User interests: space, war, story"
-    wrong = "User identity: a, b, c; User interests: love, love, love"
+    good = "User identity: student, parent, engineer; User interests: space, war, story"
+    wrong = "User identity: student, parent, engineer; User interests: love, romance, story"
     broken = "I like space"
     samples = {1: [wrong, broken], 2: [good, good], 3: [broken, wrong]}  # per sample seed, per user
 

@@ -22,3 +22,9 @@ def test_missing_parts_are_invalid():
     assert not shape.is_valid("User identity: student, engineer; User interests: space, war, love")
     assert not shape.is_valid("I like movies.")
     assert shape.parse("I like movies.").identity == ()
+
+
+def test_placeholders_copied_from_the_prompt_are_not_profiles():
+    assert not shape.is_valid("User identity: A, B, C; User interests: X, Y, Z")
+    assert not shape.is_valid("User identity: phrase 1, phrase 2, phrase 3; User interests: a b, c d, e f")
+    assert not shape.is_valid("User identity: student, student, parent; User interests: space, war, love")

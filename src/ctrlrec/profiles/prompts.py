@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 SYSTEM = "You write short user profiles for a recommender system."
-SHAPE = "User identity: A, B, C; User interests: X, Y, Z"
+SHAPE = "User identity: phrase 1, phrase 2, phrase 3; User interests: phrase 1, phrase 2, phrase 3"
 ASK = (f"Answer in exactly this shape, three phrases each: \"{SHAPE}\".")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 N_PARTS = 3
 _LABEL = re.compile(r"user\s*identity\s*[:\-]|user\s*interests?\s*[:\-]", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(?:[A-Z]|phrase\s*\d|\.\.\.|…)$", re.IGNORECASE)  # copied from the prompt
 _SPLIT = re.compile(r"\s*(?:,|;|\n|^\s*[-*]\s|\d+[.)]\s)\s*", re.MULTILINE)
 
 
@@ -23,9 +24,11 @@ class Profile:
 
     @property
     def valid(self) -> bool:
-        """Exactly three non-empty phrases on each side."""
-        return (len(self.identity) == N_PARTS and len(self.interests) == N_PARTS
-                and all(self.identity) and all(self.interests))
+        """Exactly three phrases on each side, none of them a placeholder copied from the prompt
+        ('A', 'X', 'phrase 1'), none repeated on its side."""
+        return all(len(side) == N_PARTS and len(set(p.lower() for p in side)) == N_PARTS
+                   and not any(_PLACEHOLDER.match(p) for p in side)
+                   for side in (self.identity, self.interests))
 
     def render(self) -> str:
         return render(self.identity, self.interests)

@@ -98,7 +98,7 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
     valid = {u: t for u, t in targets.items() if shape.is_valid(t)}
     if not valid:
         raise CtrlrecError(f"teacher {teacher.name}: none of its {len(targets)} profiles has the fixed shape "
-                           f"'User identity: A, B, C; User interests: X, Y, Z'; expected a teacher that "
+                           f"(three identity phrases, three interests); expected a teacher that "
                            "follows it (a larger model, or more --best-of samples)")
     write_jsonl(out / "teacher.jsonl", [{"user": u, "profile": t, "valid": u in valid,
                                          "teacher": teacher.name, "held_out_user": u in held}
