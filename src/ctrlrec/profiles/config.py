@@ -22,7 +22,7 @@ class ProfilesConfig:
     # --- prompts and generation
     model: str = "smollm2-135m"       # the model that writes profiles (a name, folder, SFT or RL run)
     history_cap: int = 20             # most recent items shown of the user's history
-    neighbour_cap: int = 10           # items shown per neighbour
+    neighbour_cap: int = 5            # items shown per neighbour
     item_users: int = 5               # user profiles shown in an item-profile prompt
     item_profiles: bool = True        # also write item profiles (items with training interactions)
     batch_size: int = 16              # prompts per generate call
@@ -37,7 +37,8 @@ class ProfilesConfig:
     lora_r: int = 16                  # SFT LoRA rank
     sft_batch_size: int = 4           # SFT samples per forward pass
     grad_accum: int = 4               # SFT forward passes per optimiser step
-    max_length: int = 1536            # SFT tokens per conversation (two rounds with 5 neighbours: ~1,300)
+    max_length: int = 2048            # SFT tokens per conversation (two rounds, 5 neighbours: ~1,400 on
+    #                                   ml-100k with SmolLM2's tokenizer); longer ones are left out
     # --- RL refinement (`profiles rl`)
     rm_epochs: float = 1.0            # reward-model epochs
     rm_lora_r: int = 8                # reward-model LoRA rank

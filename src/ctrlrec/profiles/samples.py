@@ -15,6 +15,15 @@ from ctrlrec.profiles.prompts import (
 )
 
 
+def fitting(tok, samples: list[dict], max_length: int) -> tuple[list[dict], int]:
+    """The samples whose whole conversation fits in `max_length` tokens, and how many did not (a cut
+    conversation would lose its round-2 answer)."""
+    from ctrlrec.llm.chat import tokenise
+
+    keep = [s for s in samples if len(tokenise(tok, s["messages"]).input_ids) <= max_length]
+    return keep, len(samples) - len(keep)
+
+
 def held_out(ctx: ProfileContext, u: int) -> int | None:
     r = ctx.round2.get(u)
     return r.held_out if r else None

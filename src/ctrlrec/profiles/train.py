@@ -21,7 +21,13 @@ from ctrlrec.profiles.config import ProfilesConfig
 from ctrlrec.profiles.context import ProfileContext, build_context
 from ctrlrec.profiles.judge import accuracy, log_odds
 from ctrlrec.profiles.prompts import question, with_question
-from ctrlrec.profiles.samples import round1_prompt, single_prompt, single_samples, two_round_samples
+from ctrlrec.profiles.samples import (
+    fitting,
+    round1_prompt,
+    single_prompt,
+    single_samples,
+    two_round_samples,
+)
 from ctrlrec.profiles.teacher import make_teacher
 
 
@@ -105,9 +111,13 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
                                         for u, t in targets.items()])
     tune = [u for u in users if u not in held]
     files = {"single": out / "single.jsonl", "two-round": out / "two_round.jsonl"}
-    write_jsonl(files["single"], single_samples(ctx, tune, valid))
-    write_jsonl(files["two-round"], two_round_samples(ctx, tune, valid))
+    single, cut_single = fitting(tok, single_samples(ctx, tune, valid), cfg.max_length)
+    two, cut_two = fitting(tok, two_round_samples(ctx, tune, valid), cfg.max_length)
+    write_jsonl(files["single"], single)
+    write_jsonl(files["two-round"], two)
     metrics = {"teacher": teacher.name, "targets": len(targets), "valid_targets": len(valid),
+               "samples": {"single": len(single), "two-round": len(two)},
+               "left_out_over_max_length": {"single": cut_single, "two-round": cut_two},
                "held_out_users": len(held),
                "round2": {"base": round2_accuracy(ctx, model, tok, fp, held, "collaborative", cache,
                                                   progress)}}
