@@ -26,6 +26,9 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
     assert len(calls) == 12  # one profile per user
     two = [json.loads(x) for x in (tmp_path / "t" / "two_round.jsonl").read_text().splitlines()]
     assert two and all(s["messages"][-1]["content"] in ("Yes", "No") for s in two)
+    assert (tmp_path / "t" / "step3.jsonl").is_file()  # the single-round model's profiles
+    two_manifest = json.loads((tmp_path / "t" / "two-round" / "manifest.json").read_text())
+    assert two_manifest["config"]["model"] == str((tmp_path / "t" / "single" / "merged").resolve())
     marker = json.loads((tmp_path / "t" / "two-round" / "profiles.json").read_text())
     assert marker["prompt"] == "collaborative" and marker["teacher"] == f"big @ {url}"
 
