@@ -102,9 +102,17 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     wrong_text = generate_cached(policy_model, tok, [wrong_messages(ctx.text, u, ctx.histories[u], u)
                                                      for u in users], cache, fp, cfg.batch_size,
                                  cfg.max_new_tokens, desc="wrong-prompt profiles", progress=progress)
-    rows = pairs(prompts, {u: teacher[u] for u in users}, dict(zip(users, wrong_text, strict=True)), cfg.seed)
-    rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
-                            cfg.rm_lora_r, seed=cfg.seed, progress=progress)
+    # the reward model only ever sees canonical renderings (PPO scores the canonical profile)
+    wrong = {u: shape.canonical(t) for u, t in zip(users, wrong_text, strict=True)}
+    rows = pairs(prompts, {u: teacher[u] for u in users}, wrong, cfg.seed)
+    adapter = out / "reward" / "adapter"
+    if (adapter / "adapter_config.json").is_file():  # a resumed run keeps its reward model
+        from peft import PeftModel
+
+        rm = PeftModel.from_pretrained(rm_model, str(adapter))
+    else:
+        rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
+                                cfg.rm_lora_r, seed=cfg.seed, progress=progress)
     reward_fn = ProfileReward(RewardScorer(rm, rm_tok, cfg.batch_size), cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
     policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
