@@ -95,3 +95,18 @@ def test_cf_compare_with_labelled_profile_runs_per_split(tmp_path, fake_text):
     r = CliRunner().invoke(app, ["cf", "compare", "--dataset", "tiny", "--side", "profiles-one",
                                  "--profiles", f"two={tmp_path}/p-{{split}}"])
     assert r.exit_code != 0 and "profiles-one" in str(r.exception)
+
+
+def test_bad_inputs_are_one_clear_error(tmp_path, fake_text):
+    from typer.testing import CliRunner
+
+    from ctrlrec.cli import app
+
+    tiny_dataset()
+    runner = CliRunner()
+    r = runner.invoke(app, ["profiles", "build", "--dataset", "tiny", "--cf-run", str(tmp_path / "nope")])
+    assert r.exit_code != 0 and isinstance(r.exception, CtrlrecError) and "nope" in str(r.exception)
+    r = runner.invoke(app, ["profiles", "build", "--dataset", "tiny", "--m", "0"])
+    assert isinstance(r.exception, CtrlrecError) and "m = 0" in str(r.exception)
+    r = runner.invoke(app, ["profiles", "train", "--dataset", "tiny", "--stages", "three-round"])
+    assert isinstance(r.exception, CtrlrecError) and "three-round" in str(r.exception)
