@@ -26,4 +26,17 @@ def test_users_without_a_cf_embedding_fall_back_to_text():
 def test_text_only_when_no_cf_run():
     text = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
     lists, source = neighbours(3, 5, None, None, text, np.array([True, True, False]))
-    assert source == ["text", "text", "text"] and lists[2] == [1, 0] and lists[0] == [1]
+    # user 2 has no training item (no text vector): no neighbours, and nobody's neighbour
+    assert source == ["text", "text", "none"] and lists == [[1], [0], []]
+
+
+def test_histories_are_oldest_first():
+    import pandas as pd
+
+    from ctrlrec.profiles.context import histories_of
+
+    inter = pd.DataFrame({"user_id": [0, 0, 0, 1, 1], "item_id": [5, 2, 9, 2, 4],
+                          "timestamp": [30, 10, 20, 7, 3]})
+    train = np.array([[1, 2], [0, 9], [0, 5], [1, 4], [0, 2]])  # shuffled, as the random split keeps them
+    assert histories_of(train, 3, inter) == [[2, 9, 5], [4, 2], []]
+    assert histories_of(train, 3) == [[9, 5, 2], [2, 4], []]

@@ -43,9 +43,21 @@ class ProfileContext:
         return [(n, self.histories[n]) for n in self.neighbours[u]]
 
 
-def histories_of(train: np.ndarray, n_users: int) -> list[list[int]]:
+def histories_of(train: np.ndarray, n_users: int, interactions=None) -> list[list[int]]:
+    """Each user's training items, oldest first when `interactions` (with timestamps) is given
+    (the random split keeps a user's pairs in shuffled order)."""
+    pairs = train
+    if interactions is not None and len(train):
+        n_items = int(max(train[:, 1].max(), interactions["item_id"].max())) + 1
+        users = interactions["user_id"].to_numpy().astype(np.int64)
+        keys = users * n_items + interactions["item_id"].to_numpy()
+        times = interactions["timestamp"].to_numpy()
+        order = np.argsort(keys, kind="stable")
+        pos = np.searchsorted(keys[order], train[:, 0] * n_items + train[:, 1])
+        t = times[order][np.clip(pos, 0, len(order) - 1)]
+        pairs = train[np.lexsort((t, train[:, 0]))]
     out: list[list[int]] = [[] for _ in range(n_users)]
-    for u, i in train.tolist():
+    for u, i in pairs.tolist():
         out[u].append(i)
     return out
 
@@ -60,7 +72,7 @@ def build_context(cfg: ProfilesConfig) -> ProfileContext:
     split = make_split(ds, cfg.split, seed=cfg.seed, cold_share=cfg.cold_share)
     if len(split.train) == 0:
         raise CtrlrecError(f"{cfg.dataset} split {cfg.split}: no training interactions; expected some")
-    hist = histories_of(split.train, split.n_users)
+    hist = histories_of(split.train, split.n_users, ds.interactions)
     cf_vec = cf_has = None
     if cfg.cf_run:
         cf_vec, cf_has = lightgcn_user_vectors(cfg.cf_run, split)

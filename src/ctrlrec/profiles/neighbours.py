@@ -49,7 +49,7 @@ def neighbours(n_users: int, m: int, cf_vectors: torch.Tensor | None, cf_has: np
         for u, nb in top_m(cf_vectors, m, pool, pool).items():
             lists[u], source[u], done[u] = nb, "cf", True
     if text_vectors is not None:
-        rest = np.flatnonzero(~done)
+        rest = np.flatnonzero(~done & text_has)  # a user with no training item has no text vector
         for u, nb in top_m(text_vectors, m, rest, np.flatnonzero(text_has)).items():
             lists[u], source[u] = nb, ("text" if nb else "none")
     return lists, source
