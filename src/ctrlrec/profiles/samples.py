@@ -18,9 +18,12 @@ from ctrlrec.profiles.prompts import (
 def fitting(tok, samples: list[dict], max_length: int) -> tuple[list[dict], int]:
     """The samples whose whole conversation fits in `max_length` tokens, and how many did not (a cut
     conversation would lose its round-2 answer)."""
+    from tqdm.auto import tqdm
+
     from ctrlrec.llm.chat import tokenise
 
-    keep = [s for s in samples if len(tokenise(tok, s["messages"]).input_ids) <= max_length]
+    keep = [s for s in tqdm(samples, desc="measure", unit="conversation", leave=False)
+            if len(tokenise(tok, s["messages"]).input_ids) <= max_length]
     return keep, len(samples) - len(keep)
 
 
