@@ -128,6 +128,8 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
         item_rows = [{"item": i, "profile": shape.canonical(r), "valid": shape.is_valid(r)}
                      for i, r in zip(items, raw_items, strict=True)]
         _write_jsonl(out / "items.jsonl", item_rows)
+    else:
+        (out / "items.jsonl").unlink(missing_ok=True)  # never plug in item profiles of an older build
     sources: dict[str, int] = {}
     for u in users:
         sources[ctx.source[u]] = sources.get(ctx.source[u], 0) + 1
@@ -141,18 +143,3 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
     write_json(out / "manifest.json", info)
     return info
 
-
-def read_profiles(run: str | Path, which: str = "users") -> dict[int, str]:
-    """{user or item id: profile} of a build run."""
-    p = Path(run) / f"{which}.jsonl"
-    if not p.is_file():
-        if which == "items":
-            return {}
-        raise CtrlrecError(f"{run}: no {which}.jsonl; expected a `ctrlrec profiles build` run")
-    key = "user" if which == "users" else "item"
-    out = {}
-    with p.open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            out[int(row[key])] = row["profile"]
-    return out
