@@ -41,3 +41,23 @@ def test_reward_model_ranks_toy_positives_above_negatives(tmp_path):
     assert after[:4].min() > after[4:].max()
     assert not (before[:4].min() > before[4:].max())  # it was learned, not given
     assert np.isfinite(after).all()
+
+
+def test_profile_reward_scores_the_users_own_line_and_its_shape():
+    from ctrlrec.profiles.rl import ProfileReward
+
+    seen = []
+
+    def scorer(prompts, answers):
+        seen.extend(answers)
+        return np.full(len(answers), 0.5)
+
+    texts = ["User 7: User identity: student, parent, engineer; User interests: space, war, love\n"
+             "User 8: User identity: x1, x2, x3; User interests: y1, y2, y3",
+             "I like films"]
+    samples = [{"user": 7, "messages": [], "rm_messages": _prompt(7)},
+               {"user": 9, "messages": _prompt(9)}]
+    j = ProfileReward(scorer, shape_weight=1.0)(texts, samples)
+    assert seen[0] == "User identity: student, parent, engineer; User interests: space, war, love"
+    assert j.list_rewards.tolist() == [1.5, -0.5]  # RM score +1 for the shape, -1 without it
+    assert j.spans == [[], []] and all(len(x) == 0 for x in j.item_rewards)  # one scalar, last token
