@@ -67,6 +67,7 @@ _STAGES: list[tuple[str, str, str]] = [
     ("ctrlrec.pipeline.cli", "pipeline", "The main job: every stage from the data to the report."),
     ("ctrlrec.crs.cli", "crs", "Conversational recommendation: simulator, engagement reward model, PPO."),
     ("ctrlrec.cf.cli", "cf", "Collaborative-filtering models with text side embeddings; cold start."),
+    ("ctrlrec.profiles.cli", "profiles", "LLM user/item profiles with collaborative signals (RecLM)."),
 ]
 
 _register()

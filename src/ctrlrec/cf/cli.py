@@ -46,7 +46,9 @@ def train(
     dataset: str = typer.Option(..., help="Prepared dataset name or folder, e.g. ml-100k."),
     model: str = typer.Option("lightgcn", help="biasmf, ncf, lightgcn, sgl or simgcl."),
     split: str = typer.Option("random", help="random, loo, snapshot or cold-item."),
-    side: str = typer.Option("none", help="Side embeddings: none or text."),
+    side: str = typer.Option("none", help="Side embeddings: none, text or profiles."),
+    profiles: str | None = typer.Option(None, help="side=profiles: the `ctrlrec profiles build` run "
+                                        "(same dataset, split and seed)."),
     fuse: str = typer.Option("sum", help="Fusion of side projection and ID: sum or concat."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/cf-DATASET-MODEL-SPLIT-SIDE)."),
     resume: bool = typer.Option(False, help="Continue the interrupted run in --out."),
@@ -75,7 +77,7 @@ def train(
         cfg = saved_config(run, CFConfig)
         console.print(f"resuming {run} with its saved config")
     else:
-        cfg = _config(dataset=dataset, model=model, split=split, side=side, fuse=fuse,
+        cfg = _config(dataset=dataset, model=model, split=split, side=side, profiles=profiles, fuse=fuse,
                       cold_share=cold_share, dim=dim, layers=layers, lr=lr, reg=reg,
                       batch_size=batch_size, epochs=epochs, patience=patience, seed=seed,
                       ssl_weight=ssl_weight, device=device, threads=threads)
@@ -107,7 +109,10 @@ def evaluate(
 @app.command()
 def compare(
     dataset: str = typer.Option(..., help="Prepared dataset name or folder."),
-    side: str = typer.Option("none,text", help="Comma-separated side settings."),
+    side: str = typer.Option("none,text", help="Comma-separated side settings: none, text, profiles "
+                             "or profiles-LABEL (one per --profiles LABEL=RUN)."),
+    profiles: str | None = typer.Option(None, help="Profiles build runs: RUN or comma-separated LABEL=RUN; "
+                                        "'{split}' in RUN is replaced by each split's name."),
     split: str = typer.Option("random", help="Comma-separated splits."),
     models: str = typer.Option(_MODELS, help="Comma-separated models."),
     out: Path | None = typer.Option(None, help="Output folder (default runs/cf-compare-DATASET)."),
@@ -122,17 +127,19 @@ def compare(
     table_only: bool = typer.Option(False, help="Only tabulate the runs already finished in --out."),
 ) -> None:
     """Train every model with and without side embeddings; writes table.md and chart.png."""
-    from ctrlrec.cf.compare import run_all, write_outputs
+    from ctrlrec.cf.compare import profile_runs, run_all, write_outputs
     from ctrlrec.cf.models import MODELS
     from ctrlrec.cf.splits import SPLITS
 
-    sides = _split_list(side, ("none", "text"), "side")
+    runs = profile_runs(profiles)
+    sides = _split_list(side, ("none", "text", "profiles", *runs), "side")
     splits = _split_list(split, SPLITS, "split")
     names = _split_list(models, tuple(MODELS), "models")
     out = out or Path("runs") / f"cf-compare-{Path(dataset).name}"
     base = _config(dataset=dataset, lr=lr, batch_size=batch_size, epochs=epochs,
                    patience=patience, ssl_weight=ssl_weight, seed=seed, device=device,
                    threads=threads)
-    rows = run_all(base, names, sides, splits, out, log=console.print, table_only=table_only)
+    rows = run_all(base, names, sides, splits, out, log=console.print, table_only=table_only,
+                   profiles=runs)
     write_outputs(rows, sides, out)
     console.print(f"table: {out / 'table.md'}  chart: {out / 'chart.png'}")

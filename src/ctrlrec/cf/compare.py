@@ -42,8 +42,33 @@ def popularity_row(base: CFConfig, split_kind: str) -> dict:
             **{m: res[m] for m in METRICS}}
 
 
+def profile_runs(spec: str | None) -> dict[str, str]:
+    """Side labels -> profiles build runs, from `--profiles`: `RUN` (side `profiles`) or comma-separated
+    `LABEL=RUN` (side `profiles-LABEL`). A run may hold `{split}`, filled with each split's name, since
+    each split needs profiles written from its own training interactions."""
+    out: dict[str, str] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        label, _, path = part.strip().rpartition("=")
+        out[f"profiles-{label}" if label else "profiles"] = path
+    return out
+
+
+def side_config(base: CFConfig, side: str, split: str, profiles: dict[str, str]) -> CFConfig:
+    """The run config of one side label (profile labels map to side=profiles and their build run)."""
+    from ctrlrec.errors import CtrlrecError
+
+    if side.startswith("profiles"):
+        if side not in profiles:
+            raise CtrlrecError(f"--side {side}: no profiles run for it; expected --profiles "
+                               f"{'RUN' if side == 'profiles' else side[len('profiles-'):] + '=RUN'}")
+        return replace(base, side="profiles", split=split, profiles=profiles[side].replace("{split}", split))
+    return replace(base, side=side, split=split)
+
+
 def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
-            log=print, table_only: bool = False) -> list[dict]:
+            log=print, table_only: bool = False, profiles: dict[str, str] | None = None) -> list[dict]:
     """Train (or read back) every run; with `table_only`, read back finished runs and skip the rest."""
     from ctrlrec.cf.train import train
 
@@ -52,7 +77,7 @@ def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = T
         rows.append(popularity_row(base, split))
         for model in models:
             for side in sides:
-                cfg = replace(base, model=model, side=side, split=split)
+                cfg = replace(side_config(base, side, split, profiles or {}), model=model)
                 run = out / f"{split}-{model}-{side}"
                 if (run / "metrics.json").is_file():
                     res = json.loads((run / "metrics.json").read_text())

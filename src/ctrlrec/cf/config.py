@@ -11,7 +11,9 @@ class CFConfig:
     model: str = "lightgcn"           # biasmf, ncf, lightgcn, sgl or simgcl
     split: str = "random"             # random (80/10/10 per user), loo, snapshot or cold-item
     cold_share: float = 0.2           # cold-item split: share of items held out of training
-    side: str = "none"                # none or text (title + categories through the text encoder)
+    side: str = "none"                # none, text (title + categories through the text encoder) or
+    #                                   profiles (LLM profiles of `ctrlrec profiles build`, docs/profiles.md)
+    profiles: str | None = None       # side=profiles: the profiles build run (same dataset, split, seed)
     fuse: str = "sum"                 # how side projections join ID embeddings: sum or concat
     encoder: str = "all-MiniLM-L6-v2"  # text encoder (the bundled package's model)
     side_hidden: int = 256            # hidden width of the side-projection MLP

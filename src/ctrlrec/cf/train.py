@@ -37,8 +37,12 @@ def side_vectors(cfg: CFConfig, ds, split: CFSplit, device: str = "cpu"):
     """(user vectors, item vectors) for `cfg.side`; (None, None) without side embeddings."""
     if cfg.side == "none":
         return None, None
+    if cfg.side == "profiles":
+        from ctrlrec.cf.profile_side import profile_vectors
+
+        return profile_vectors(cfg, ds, split, device=device)
     if cfg.side != "text":
-        raise CtrlrecError(f"--side {cfg.side}: expected none or text")
+        raise CtrlrecError(f"--side {cfg.side}: expected none, text or profiles")
     from ctrlrec.cf.text import encode, item_texts, user_vectors
 
     items = encode(item_texts(ds.catalog), cfg.encoder, device=device)

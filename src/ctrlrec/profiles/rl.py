@@ -1,0 +1,133 @@
+"""`ctrlrec profiles rl`: reward model, then PPO refinement of the tuned profile writer.
+
+1. Pairs (reward.pairs): teacher profiles over profiles written under wrong instructions by the tuned
+   model, and over other users' teacher profiles. 2. RewardTrainer -> `reward/adapter`. 3. PPO with
+   the RL stage's `PPOTrainer`: one scalar per response on its last token (the reward model's score
+   plus `shape_weight` for a valid profile shape, minus it otherwise; for a collaborative answer, of
+   the user's own line), no item rewards, list_scale 1,
+   and a KL penalty (`kl_coef`) to the tuned policy, which is the PPO reference. The refined policy is
+   `RUN/merged`, with a profiles.json marker, ready for `profiles build --model RUN`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ctrlrec.atomic import write_json
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.manifest import manifest
+from ctrlrec.profiles import shape
+from ctrlrec.profiles.build import MARKER, first_profile, model_marker, user_prompts
+from ctrlrec.profiles.cache import GenerationCache, generate_cached
+from ctrlrec.profiles.config import ProfilesConfig
+from ctrlrec.profiles.context import build_context
+from ctrlrec.profiles.prompts import wrong_messages
+from ctrlrec.profiles.reward import RewardScorer, pairs
+from ctrlrec.profiles.samples import single_prompt
+from ctrlrec.rl.rewards import Judgement
+
+
+class ProfileReward:
+    """A PPO reward function: reward-model score + shape term, one scalar per response."""
+
+    def __init__(self, scorer, shape_weight: float = 1.0):
+        self.scorer, self.shape_weight = scorer, shape_weight
+
+    def __call__(self, texts: Sequence[str], samples: Sequence[dict]) -> Judgement:
+        own = [first_profile(t, int(s["user"])) for t, s in zip(texts, samples, strict=True)]
+        valid = np.array([shape.is_valid(p) for p in own], dtype=np.float64)
+        rm = np.asarray(self.scorer([s.get("rm_messages") or s["messages"] for s in samples], own))
+        total = rm + self.shape_weight * (2 * valid - 1)
+        n = len(texts)
+        return Judgement([[] for _ in range(n)], [np.zeros(0) for _ in range(n)], total,
+                         {"profile/valid_share": float(valid.mean()), "profile/rm_score": float(rm.mean())})
+
+
+def read_teacher(path: Path) -> dict[int, str]:
+    if not path.is_file():
+        raise CtrlrecError(f"{path}: missing; expected the teacher.jsonl of a `ctrlrec profiles train` run")
+    out = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row.get("valid"):
+                out[int(row["user"])] = row["profile"]
+    return out
+
+
+def ppo_config(cfg: ProfilesConfig, tuned: str, out: Path, **over):
+    from ctrlrec.rl.config import PPOConfig
+
+    values = dict(sft=tuned, dataset=cfg.dataset, output_dir=str(out), seed=cfg.seed, steps=cfg.rl_steps,
+                  item_reward=False, list_scale=1.0, kl_coef=cfg.kl_coef, max_new_tokens=cfg.max_new_tokens,
+                  prompts_per_step=8, responses_per_prompt=2, rollout_batch_size=cfg.batch_size,
+                  learning_rate=1e-5, save_every=10, tensorboard=False, device=cfg.device,
+                  threads=cfg.threads or None)
+    values.update(over)
+    return PPOConfig(**values)
+
+
+def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Path, progress: bool = True,
+           pieces=None, **ppo_over) -> Path:
+    """Reward model + PPO. `pieces` = (policy model, tok, fingerprint, scalar model, scalar tok) for tests."""
+    import torch
+
+    from ctrlrec.profiles.reward import scalar_model, train_reward_model
+    from ctrlrec.rl.model import ActorCritic, load_backbone
+    from ctrlrec.rl.trainer import PPOTrainer
+
+    out, train_run = Path(out), Path(train_run)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    ctx = build_context(cfg)
+    teacher = read_teacher(train_run / "teacher.jsonl")
+    held = ctx.eval_users()
+    users = [u for u in ctx.users if u in teacher and u not in held]
+    if pieces is None:
+        from ctrlrec.llm.device import choose
+        from ctrlrec.profiles.build import model_fingerprint
+
+        placement = choose(cfg.device)
+        policy_model, tok = load_backbone(tuned, placement)
+        fp = model_fingerprint(tuned)
+        rm_model, rm_tok = scalar_model(cfg.model, placement.device)
+    else:
+        policy_model, tok, fp, rm_model, rm_tok = pieces
+    prompts = {u: single_prompt(ctx, u) for u in users}
+    cache = GenerationCache(out / "cache.jsonl")
+    wrong_text = generate_cached(policy_model, tok, [wrong_messages(ctx.text, u, ctx.histories[u], u)
+                                                     for u in users], cache, fp, cfg.batch_size,
+                                 cfg.max_new_tokens, desc="wrong-prompt profiles", progress=progress)
+    # the reward model only ever sees canonical renderings (PPO scores the canonical profile)
+    wrong = {u: shape.canonical(t) for u, t in zip(users, wrong_text, strict=True)}
+    rows = pairs(prompts, {u: teacher[u] for u in users}, wrong, cfg.seed)
+    adapter = out / "reward" / "adapter"
+    if (adapter / "adapter_config.json").is_file():  # a resumed run keeps its reward model
+        from peft import PeftModel
+
+        rm = PeftModel.from_pretrained(rm_model, str(adapter))
+    else:
+        rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
+                                cfg.rm_lora_r, seed=cfg.seed, progress=progress)
+    reward_fn = ProfileReward(RewardScorer(rm, rm_tok, cfg.batch_size), cfg.shape_weight)
+    pcfg = ppo_config(cfg, tuned, out, **ppo_over)
+    policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
+    kind = model_marker(tuned).get("prompt", "single")  # the prompt the tuned model was trained on
+    rl_prompts = [{"user": u, "messages": m, "rm_messages": prompts[u]}
+                  for u, m in zip(users, user_prompts(ctx, users, kind), strict=True)]
+    trainer = PPOTrainer(pcfg, policy, tok, rl_prompts, reward_fn, out, progress)
+    trainer.resume()
+    trainer.train()
+    trainer.export()
+    last = trainer.history[-1] if trainer.history else {}
+    marker = model_marker(tuned)
+    write_json(out / MARKER, {"prompt": kind, "teacher": marker.get("teacher"), "stage": "rl",
+                              "dataset": cfg.dataset, "split": cfg.split, "seed": cfg.seed})
+    write_json(out / "manifest.json", manifest("profiles-rl", cfg.to_dict(), cfg.seed, tuned=tuned,
+                                               pairs=len(rows), ppo=pcfg.to_dict(), steps=trainer.step,
+                                               last_metrics=last, teacher=marker.get("teacher")))
+    return out

@@ -1,0 +1,142 @@
+"""Who writes the target profiles of the first fine-tuning (RecLM's ChatGPT step, done locally).
+
+- `self` (default): the model's own best-of-n samples, ranked by how well each profile lets the same
+  model answer round 2 for that user (mean signed log-odds of the right answer on the held-out item
+  and on a negative); the best one is the target.
+- a local model (registry name, folder or run): its greedy profile.
+- an OpenAI-compatible endpoint (`http(s)://HOST/v1`, e.g. a large model behind `vllm serve`), with
+  `--teacher-model NAME` and the key, if any, in $OPENAI_API_KEY.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.profiles import shape
+from ctrlrec.profiles.cache import GenerationCache, generate_cached
+from ctrlrec.profiles.judge import log_odds
+from ctrlrec.profiles.prompts import question, with_question
+
+
+class ModelTeacher:
+    """Greedy profiles from a local model."""
+
+    def __init__(self, model, tok, name: str, fingerprint: str, cache: GenerationCache,
+                 batch_size: int = 16, max_new_tokens: int = 48):
+        self.model, self.tok, self.name, self.fp, self.cache = model, tok, name, fingerprint, cache
+        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+
+    def write(self, prompts: list[list[dict]], probes=None, text=None, users=None) -> list[str]:
+        return generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
+                               self.max_new_tokens, desc=f"teacher {self.name}")
+
+
+class SelfTeacher(ModelTeacher):
+    """Best-of-n sampled profiles, ranked by round-2 log-odds on each user's probe questions."""
+
+    def __init__(self, *args, n: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        if n < 1:
+            raise CtrlrecError(f"--best-of {n}: expected a positive integer")
+        self.n = n
+
+    def write(self, prompts, probes=None, text=None, users=None) -> list[str]:
+        cands = [generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
+                                 self.max_new_tokens, desc=f"sample {k + 1}/{self.n}", sample_seed=k + 1)
+                 for k in range(self.n)]
+        options = [[shape.canonical(c[i]) for c in cands] for i in range(len(prompts))]
+        convs, where = [], []  # every (user, option, question) conversation, judged in one batched pass
+        for i, msgs in enumerate(prompts):
+            for j, o in enumerate(options[i]):
+                for item, yes in (probes[i] if probes else None) or []:
+                    convs.append(with_question(msgs, o, question(text, users[i], item)))
+                    where.append((i, j, 1.0 if yes else -1.0))
+        lo = log_odds(self.model, self.tok, convs, self.batch_size, progress=True) if convs else []
+        score = np.zeros((len(prompts), self.n))
+        count = np.zeros((len(prompts), self.n))
+        for (i, j, sign), x in zip(where, lo, strict=True):
+            score[i, j] += sign * x
+            count[i, j] += 1
+        score = score / np.maximum(count, 1)
+        best = []
+        for i in range(len(prompts)):
+            valid = np.array([0.0 if shape.is_valid(o) else -1e3 for o in options[i]])
+            best.append(options[i][int(np.argmax(score[i] + valid))])
+        return best
+
+
+class EndpointTeacher:
+    """Profiles from an OpenAI-compatible chat-completions endpoint (greedy, temperature 0)."""
+
+    def __init__(self, url: str, model: str | None, cache: GenerationCache, max_tokens: int = 64,
+                 timeout: float = 120.0):
+        if not model:
+            raise CtrlrecError(f"--teacher {url}: expected --teacher-model NAME (the served model)")
+        self.url, self.model, self.cache = url.rstrip("/"), model, cache
+        self.name = f"{model} @ {self.url}"
+        self.max_tokens, self.timeout = max_tokens, timeout
+
+    def _ask(self, messages: list[dict]) -> str:
+        body = json.dumps({"model": self.model, "messages": messages, "temperature": 0,
+                           "max_tokens": self.max_tokens}).encode()
+        req = urllib.request.Request(f"{self.url}/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+        if os.environ.get("OPENAI_API_KEY"):
+            req.add_header("Authorization", f"Bearer {os.environ['OPENAI_API_KEY']}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                data = json.loads(resp.read())
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise CtrlrecError(f"--teacher {self.url}: unreachable ({exc}); expected an OpenAI-compatible "
+                               "server answering POST /chat/completions (e.g. `vllm serve MODEL`)") from exc
+        except json.JSONDecodeError as exc:
+            raise CtrlrecError(f"--teacher {self.url}: answered with something other than JSON; "
+                               "expected an OpenAI-compatible chat-completions response") from exc
+        try:
+            return str(data["choices"][0]["message"]["content"]).strip()
+        except (KeyError, IndexError, TypeError) as exc:
+            raise CtrlrecError(f"--teacher {self.url}: expected choices[0].message.content in the "
+                               "response") from exc
+
+    def write(self, prompts: Sequence[list[dict]], probes=None, text=None, users=None) -> list[str]:
+        from ctrlrec.profiles.cache import key
+
+        out = []
+        for msgs in tqdm(prompts, desc=f"teacher {self.model}", unit="profile"):
+            k = key(self.name, json.dumps(msgs, sort_keys=True))
+            if k not in self.cache:
+                self.cache.add([(k, self._ask(msgs))])
+            out.append(self.cache[k])
+        return out
+
+
+def make_teacher(spec: str, model, tok, fingerprint: str, cache: GenerationCache, best_of: int = 4,
+                 teacher_model: str | None = None, batch_size: int = 16, max_new_tokens: int = 48,
+                 placement=None):
+    """The teacher named by `spec`: 'self', an http(s) endpoint, or a local model name/folder/run."""
+    if spec == "self":
+        return SelfTeacher(model, tok, "self", fingerprint, cache, batch_size, max_new_tokens, n=best_of)
+    if spec.startswith(("http://", "https://")):
+        return EndpointTeacher(spec, teacher_model, cache, max_tokens=max_new_tokens + 16)
+    from pathlib import Path
+
+    from ctrlrec.llm.models import load_any, resolve
+
+    t_model, t_tok = load_any(spec, placement)
+    folder = Path(spec) if Path(spec).is_dir() else Path(resolve(spec))
+    return ModelTeacher(t_model, t_tok, spec, fingerprint_or(folder, spec), cache, batch_size,
+                        max_new_tokens)
+
+
+def fingerprint_or(folder, name: str) -> str:
+    from ctrlrec.profiles.cache import fingerprint_of
+
+    return fingerprint_of(folder) if folder.is_dir() else name

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import torch
+
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.profiles.cache import GenerationCache
+from ctrlrec.profiles.judge import accuracy, log_odds
+from ctrlrec.profiles.teacher import EndpointTeacher, make_teacher
+from tests.profiles.helpers import tiny_chat
+
+
+def _conv(item: str, long: bool) -> list[dict]:
+    pad = " space war love story" * (6 if long else 0)
+    return [{"role": "user", "content": f"Write the profile of user 1{pad}"},
+            {"role": "assistant", "content": "User identity: student, engineer; User interests: a, b"},
+            {"role": "user", "content": f"Will user 1 interact with item {item}? Answer Yes or No."}]
+
+
+def test_judge_reads_the_answer_position_in_padded_batches():
+    from ctrlrec.llm.chat import render
+
+    model, tok = tiny_chat()
+    convs = [_conv("space", False), _conv("love", True), _conv("space", True), _conv("love", False)]
+    batched = log_odds(model, tok, convs, batch_size=4)  # prompts of two lengths: left padding
+    yes, no = tok.convert_tokens_to_ids("Yes"), tok.convert_tokens_to_ids("No")
+    for c, got in zip(convs, batched, strict=True):  # by hand: the unpadded prompt's next token
+        ids = tok(render(tok, c, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0, -1], -1)
+        assert got == pytest.approx(float(lp[yes] - lp[no]), abs=1e-4)
+    assert len(set(np.round(batched, 6))) == 4  # the four questions are told apart
+    assert accuracy(np.array([0.3, -0.1, -2.0]), [True, False, True]) == pytest.approx(2 / 3)
+
+
+def test_unreachable_endpoint_is_one_clear_error(tmp_path):
+    t = EndpointTeacher("http://127.0.0.1:9/v1", "big", GenerationCache(tmp_path / "c.jsonl"), timeout=2)
+    with pytest.raises(CtrlrecError, match="127.0.0.1:9/v1.*unreachable"):
+        t.write([[{"role": "user", "content": "hi"}]])
+    with pytest.raises(CtrlrecError, match="--teacher-model"):
+        make_teacher("http://127.0.0.1:9/v1", None, None, "fp", GenerationCache(tmp_path / "d.jsonl"))
+
+
+def test_endpoint_teacher_answers_are_cached(tmp_path, stub_endpoint):
+    url, calls = stub_endpoint
+    prompts = [[{"role": "user", "content": "user " + "x" * u}] for u in range(3)]
+    t = EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl"))
+    got = t.write(prompts)
+    assert len(set(got)) == 3 and all(g.startswith("User identity: ") for g in got)
+    assert len(calls) == 3 and calls[0]["model"] == "big" and calls[0]["temperature"] == 0
+    assert EndpointTeacher(url, "big", GenerationCache(tmp_path / "c.jsonl")).write(prompts) == got
+    assert len(calls) == 3  # all from the cache
+
+
+def test_self_teacher_keeps_the_sample_that_answers_round_2_best(tmp_path, monkeypatch):
+    import ctrlrec.profiles.teacher as teacher_mod
+    from ctrlrec.profiles.prompts import ItemText
+
+    good = "User identity: student, parent, engineer; User interests: space, war, story"
+    wrong = "User identity: student, parent, engineer; User interests: love, romance, story"
+    broken = "I like space"
+    samples = {1: [wrong, broken], 2: [good, good], 3: [broken, wrong]}  # per sample seed, per user
+
+    monkeypatch.setattr(teacher_mod, "generate_cached",
+                        lambda model, tok, prompts, *a, sample_seed=None, **k: samples[sample_seed])
+
+    def fake_log_odds(model, tok, convs, batch_size=16, progress=False):
+        # "Yes" is likely when the profile mentions space and the question is about the space item
+        out = []
+        for c in convs:
+            space = "space" in c[-2]["content"]
+            about_space = "Space" in c[-1]["content"]
+            out.append(2.0 if space == about_space else -2.0)
+        return np.array(out)
+
+    monkeypatch.setattr(teacher_mod, "log_odds", fake_log_odds)
+    import pandas as pd
+
+    text = ItemText(pd.DataFrame({"item_id": [0, 1], "title": ["Space war", "Love story"],
+                                  "categories": [[], []]}))
+    t = teacher_mod.SelfTeacher(None, None, "self", "fp", GenerationCache(tmp_path / "c.jsonl"), n=3)
+    prompts = [[{"role": "user", "content": "u0"}], [{"role": "user", "content": "u1"}]]
+    probes = [[(0, True), (1, False)], []]  # user 0: held-out space item (Yes), love item (No)
+    best = t.write(prompts, probes, text, [0, 1])
+    assert best[0] == good  # the profile that answers both questions right
+    assert best[1] == good  # no questions: the first sample in shape (broken ones never win)

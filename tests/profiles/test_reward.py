@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+
+from ctrlrec.profiles.reward import RewardScorer, pairs, train_reward_model
+from tests.profiles.helpers import tiny_scalar
+
+pytest.importorskip("trl")
+
+GOOD = ["User identity: student, engineer, parent; User interests: space, war, Sci-Fi",
+        "User identity: parent, student, engineer; User interests: love, story, Romance",
+        "User identity: engineer, parent, student; User interests: space, story, Sci-Fi",
+        "User identity: student, parent, engineer; User interests: love, war, Romance"]
+BAD = ["weather weather weather", "No No No", "Yes", "story story weather No"]
+
+
+def _prompt(u):
+    return [{"role": "user", "content": f"Write the profile of user {u}"}]
+
+
+def test_pairs_use_wrong_prompts_and_substitution():
+    rows = pairs({0: _prompt(0), 1: _prompt(1)}, {0: GOOD[0], 1: GOOD[1]}, {0: BAD[0]}, seed=0)
+    rejected = [r["rejected"][0]["content"] for r in rows if r["chosen"][0]["content"] == GOOD[0]]
+    assert sorted(rejected) == sorted([BAD[0], GOOD[1]])  # wrong-prompt profile and user 1's profile
+    assert all(r["chosen"][0]["content"] != r["rejected"][0]["content"] for r in rows)
+
+
+def test_reward_model_ranks_toy_positives_above_negatives(tmp_path):
+    torch.set_num_threads(1)
+    model, tok = tiny_scalar()
+    rows = [{"prompt": _prompt(u), "chosen": [{"role": "assistant", "content": GOOD[u % 4]}],
+             "rejected": [{"role": "assistant", "content": BAD[(u + k) % 4]}]}
+            for u in range(8) for k in range(2)]
+    scorer = RewardScorer(model, tok)
+    prompts = [_prompt(9)] * 8
+    before = scorer(prompts, GOOD + BAD)
+    trained = train_reward_model(model, tok, rows, tmp_path / "rm", epochs=6, lr=5e-3, lora_r=4,
+                                 batch_size=8, progress=False)
+    assert (tmp_path / "rm" / "adapter" / "adapter_config.json").is_file()
+    after = RewardScorer(trained, tok)(prompts, GOOD + BAD)  # an unseen prompt
+    assert after[:4].min() > after[4:].max()
+    assert not (before[:4].min() > before[4:].max())  # it was learned, not given
+    assert np.isfinite(after).all()
+
+
+def test_profile_reward_scores_the_users_own_line_and_its_shape():
+    from ctrlrec.profiles.rl import ProfileReward
+
+    seen = []
+
+    def scorer(prompts, answers):
+        seen.extend(answers)
+        return np.full(len(answers), 0.5)
+
+    texts = ["User 7: User identity: student, parent, engineer; User interests: space, war, love\n"
+             "User 8: User identity: x1, x2, x3; User interests: y1, y2, y3",
+             "I like films"]
+    samples = [{"user": 7, "messages": [], "rm_messages": _prompt(7)},
+               {"user": 9, "messages": _prompt(9)}]
+    j = ProfileReward(scorer, shape_weight=1.0)(texts, samples)
+    assert seen[0] == "User identity: student, parent, engineer; User interests: space, war, love"
+    assert j.list_rewards.tolist() == [1.5, -0.5]  # RM score +1 for the shape, -1 without it
+    assert j.spans == [[], []] and all(len(x) == 0 for x in j.item_rewards)  # one scalar, last token

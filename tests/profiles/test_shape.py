@@ -1,0 +1,30 @@
+from ctrlrec.profiles import shape
+
+
+def test_canonical_profile_round_trips():
+    text = "User identity: student, engineer, parent; User interests: space, war, Sci-Fi"
+    p = shape.parse(text)
+    assert p.identity == ("student", "engineer", "parent") and p.interests == ("space", "war", "Sci-Fi")
+    assert p.valid and p.render() == text
+
+
+def test_lenient_parse_of_untidy_output():
+    text = ("Sure!\nuser identity - 1. student 2. engineer 3. parent\n"
+            "USER INTERESTS: space; war;\n- Sci-Fi\n- more")
+    p = shape.parse(text)
+    assert p.identity == ("student", "engineer", "parent")
+    assert p.interests == ("space", "war", "Sci-Fi")  # the fourth phrase is cut
+    want = "User identity: student, engineer, parent; User interests: space, war, Sci-Fi"
+    assert shape.canonical(text) == want
+
+
+def test_missing_parts_are_invalid():
+    assert not shape.is_valid("User identity: student, engineer; User interests: space, war, love")
+    assert not shape.is_valid("I like movies.")
+    assert shape.parse("I like movies.").identity == ()
+
+
+def test_placeholders_copied_from_the_prompt_are_not_profiles():
+    assert not shape.is_valid("User identity: A, B, C; User interests: X, Y, Z")
+    assert not shape.is_valid("User identity: phrase 1, phrase 2, phrase 3; User interests: a b, c d, e f")
+    assert not shape.is_valid("User identity: student, student, parent; User interests: space, war, love")
