@@ -84,6 +84,9 @@ def recbole_venv(root: Path) -> tuple[Path, list[str]]:
     patch("trainer/trainer.py", "torch.load(resume_file, map_location=self.device)",
           "torch.load(resume_file, map_location=self.device, weights_only=False)",
           "same, for resume_checkpoint")
+    patch("model/general_recommender/lightgcn.py", "        A._update(data_dict)\n",
+          "        for _key, _val in data_dict.items():  # bench patch\n            A[_key] = _val\n",
+          "scipy removed dok_matrix._update (LightGCN's adjacency); entries set one by one")
     return py, patches
 
 

@@ -64,3 +64,17 @@ def test_recall_and_ndcg_by_hand():
     res = evaluate(lambda users: scores[users], test, [np.array([], np.int64)], 5, ks=(3,))
     assert res["recall@3"] == pytest.approx(0.5)
     assert res["ndcg@3"] == pytest.approx((1 / np.log2(4)) / (1 + 1 / np.log2(3)))
+
+
+def test_biasmf_without_item_bias_is_plain_mf(tiny_graph):
+    cfg = CFConfig(model="biasmf", dim=8, item_bias=False)
+    model = build(cfg, 8, 10, tiny_graph)
+    with torch.no_grad():
+        model.item_bias.fill_(5.0)  # ignored when the bias is off
+    model.eval()
+    eu, ei = model.ego()
+    torch.testing.assert_close(model.score_users(torch.arange(8)), eu @ ei.T)
+    biased = build(CFConfig(model="biasmf", dim=8), 8, 10, tiny_graph)
+    biased.load_state_dict(model.state_dict())
+    biased.eval()
+    torch.testing.assert_close(biased.score_users(torch.arange(8)), eu @ ei.T + 5.0)

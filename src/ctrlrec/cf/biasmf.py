@@ -3,6 +3,7 @@
 The user bias and the global mean drop out of a pairwise loss and of a per-user ranking, so only the
 item bias is kept. It enters as one more coordinate of each item row, with a constant 1 on the user
 side, so the shared dot-product path scores it. A cold item's bias stays zero like its ID embedding.
+With `item_bias = False` the model is plain BPR-MF, <p_u, q_i> (RecBole's BPR).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class BiasMF(CFModel):
         self.item_bias = nn.Parameter(torch.zeros(self.n_items))
 
     def final_from(self, eu, ei):
+        if not self.cfg.item_bias:
+            return eu, ei
         ones = torch.ones(len(eu), 1, device=eu.device, dtype=eu.dtype)
         bias = (self.item_bias * self.items.warm.squeeze(1)).unsqueeze(1)
         return torch.cat([eu, ones], 1), torch.cat([ei, bias], 1)

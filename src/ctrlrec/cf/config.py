@@ -17,6 +17,7 @@ class CFConfig:
     fuse: str = "sum"                 # how side projections join ID embeddings: sum or concat
     encoder: str = "all-MiniLM-L6-v2"  # text encoder (the bundled package's model)
     side_hidden: int = 256            # hidden width of the side-projection MLP
+    item_bias: bool = True            # BiasMF's item bias; False gives plain BPR-MF (RecBole's BPR)
     dim: int = 64                     # embedding width
     layers: int = 3                   # propagation layers of the graph models
     lr: float = 5e-3                  # Adam learning rate
