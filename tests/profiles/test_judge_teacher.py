@@ -83,3 +83,32 @@ def test_self_teacher_keeps_the_sample_that_answers_round_2_best(tmp_path, monke
     best = t.write(prompts, probes, text, [0, 1])
     assert best[0] == good  # the profile that answers both questions right
     assert best[1] == good  # no questions: the first sample in shape (broken ones never win)
+
+
+def test_facts_profile_is_valid_and_names_the_top_categories():
+    import pandas as pd
+
+    from ctrlrec.profiles import shape
+    from ctrlrec.profiles.facts import Facts
+
+    catalog = pd.DataFrame({"item_id": [0, 1, 2, 3],
+                            "title": ["A (1994)", "B (1995)", "C (1971)", "D"],
+                            "categories": [["Drama", "War"], ["Drama"], ["Comedy"], ["War"]]})
+    hists = [[0, 1, 3], [2], [0, 2]]
+    text = Facts(catalog, hists).profile(hists[0])
+    p = shape.parse(text)
+    assert p.valid
+    assert p.interests == ("Drama", "War", "popular titles")  # 2 Drama, 2 War (by name), filled
+    assert "mostly 1990s titles" in p.identity
+    assert shape.parse(Facts(catalog, hists).profile([3])).valid  # no year, one category
+
+
+def test_self_teacher_falls_back_to_the_extra_candidate(tmp_path, monkeypatch):
+    import ctrlrec.profiles.teacher as teacher_mod
+
+    monkeypatch.setattr(teacher_mod, "generate_cached",
+                        lambda model, tok, prompts, *a, **k: ["I like films"] * len(prompts))
+    t = teacher_mod.SelfTeacher(None, None, "self", "fp", GenerationCache(tmp_path / "c.jsonl"), n=2)
+    extra = "User identity: avid viewer, niche taste, mostly 1990s titles; User interests: War, Drama, Comedy"
+    best = t.write([[{"role": "user", "content": "u0"}]], None, None, [0], extra=[[extra]])
+    assert best == [extra]

@@ -1,8 +1,9 @@
 """Who writes the target profiles of the first fine-tuning (RecLM's ChatGPT step, done locally).
 
-- `self` (default): the model's own best-of-n samples, ranked by how well each profile lets the same
-  model answer round 2 for that user (mean signed log-odds of the right answer on the held-out item
-  and on a negative); the best one is the target.
+- `self` (default): the model's own best-of-n samples, plus the profile written from the data alone
+  (`facts.py`), ranked by how well each profile lets the same model answer round 2 for that user
+  (mean signed log-odds of the right answer on the held-out item and on a negative); the best valid
+  one is the target, so a model that never keeps the shape still yields targets.
 - a local model (registry name, folder or run): its greedy profile.
 - an OpenAI-compatible endpoint (`http(s)://HOST/v1`, e.g. a large model behind `vllm serve`), with
   `--teacher-model NAME` and the key, if any, in $OPENAI_API_KEY.
@@ -34,7 +35,7 @@ class ModelTeacher:
         self.model, self.tok, self.name, self.fp, self.cache = model, tok, name, fingerprint, cache
         self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
 
-    def write(self, prompts: list[list[dict]], probes=None, text=None, users=None) -> list[str]:
+    def write(self, prompts: list[list[dict]], probes=None, text=None, users=None, extra=None) -> list[str]:
         return generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
                                self.max_new_tokens, desc=f"teacher {self.name}")
 
@@ -48,11 +49,14 @@ class SelfTeacher(ModelTeacher):
             raise CtrlrecError(f"--best-of {n}: expected a positive integer")
         self.n = n
 
-    def write(self, prompts, probes=None, text=None, users=None) -> list[str]:
+    def write(self, prompts, probes=None, text=None, users=None, extra=None) -> list[str]:
+        """`extra`: per prompt, more candidates (the data-written profile) ranked beside the samples."""
         cands = [generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
                                  self.max_new_tokens, desc=f"sample {k + 1}/{self.n}", sample_seed=k + 1)
                  for k in range(self.n)]
-        options = [[shape.canonical(c[i]) for c in cands] for i in range(len(prompts))]
+        options = [[shape.canonical(c[i]) for c in cands] + list(extra[i] if extra else [])
+                   for i in range(len(prompts))]
+        width = max(len(o) for o in options)
         convs, where = [], []  # every (user, option, question) conversation, judged in one batched pass
         for i, msgs in enumerate(prompts):
             for j, o in enumerate(options[i]):
@@ -60,16 +64,17 @@ class SelfTeacher(ModelTeacher):
                     convs.append(with_question(msgs, o, question(text, users[i], item)))
                     where.append((i, j, 1.0 if yes else -1.0))
         lo = log_odds(self.model, self.tok, convs, self.batch_size, progress=True) if convs else []
-        score = np.zeros((len(prompts), self.n))
-        count = np.zeros((len(prompts), self.n))
+        score = np.zeros((len(prompts), width))
+        count = np.zeros((len(prompts), width))
         for (i, j, sign), x in zip(where, lo, strict=True):
             score[i, j] += sign * x
             count[i, j] += 1
         score = score / np.maximum(count, 1)
         best = []
         for i in range(len(prompts)):
+            k = len(options[i])
             valid = np.array([0.0 if shape.is_valid(o) else -1e3 for o in options[i]])
-            best.append(options[i][int(np.argmax(score[i] + valid))])
+            best.append(options[i][int(np.argmax(score[i, :k] + valid))])
         return best
 
 
@@ -106,7 +111,8 @@ class EndpointTeacher:
             raise CtrlrecError(f"--teacher {self.url}: expected choices[0].message.content in the "
                                "response") from exc
 
-    def write(self, prompts: Sequence[list[dict]], probes=None, text=None, users=None) -> list[str]:
+    def write(self, prompts: Sequence[list[dict]], probes=None, text=None, users=None,
+              extra=None) -> list[str]:
         from ctrlrec.profiles.cache import key
 
         out = []

@@ -17,11 +17,12 @@ from pathlib import Path
 from ctrlrec.atomic import atomic_file, write_json
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.manifest import manifest
-from ctrlrec.profiles import shape
+from ctrlrec.profiles import rounds, shape
 from ctrlrec.profiles.build import MARKER, first_profile, model_fingerprint
 from ctrlrec.profiles.cache import GenerationCache, generate_cached
 from ctrlrec.profiles.config import ProfilesConfig
 from ctrlrec.profiles.context import ProfileContext, build_context
+from ctrlrec.profiles.facts import Facts
 from ctrlrec.profiles.judge import accuracy, log_odds
 from ctrlrec.profiles.prompts import question, with_question
 from ctrlrec.profiles.samples import (
@@ -44,7 +45,10 @@ def teacher_profiles(ctx: ProfileContext, teacher, users: list[int], no_probe=()
     """Target profiles from the teacher, written from each history without its held-out item. Users
     in `no_probe` (held out for evaluation) are not ranked on their round-2 questions."""
     probes = [ctx.round2[u].questions() if u in ctx.round2 and u not in no_probe else [] for u in users]
-    texts = teacher.write([single_prompt(ctx, u) for u in users], probes, ctx.text, users)
+    facts = Facts(ctx.ds.catalog, ctx.histories)
+    held = {u: ctx.round2[u].held_out for u in users if u in ctx.round2}  # never in a target
+    extra = [[facts.profile(rounds.without(ctx.histories[u], held.get(u)))] for u in users]
+    texts = teacher.write([single_prompt(ctx, u) for u in users], probes, ctx.text, users, extra=extra)
     return {u: shape.canonical(t) for u, t in zip(users, texts, strict=True)}
 
 
