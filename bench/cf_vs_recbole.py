@@ -10,7 +10,9 @@ split as benchmark files, so both sides train, validate and test on the same pai
 ranking and the user's known items masked. Prints per system: seconds per epoch (training only and
 wall with validation), epochs and wall time to the best validation Recall@20, test Recall@20 /
 NDCG@20. RecBole's BPR is plain MF (no item bias) with no L2 term, so our BiasMF runs as the same
-model here: `item_bias=False`, `reg=0`. LightGCN runs with the shared L2 weight on both sides.
+model here: `item_bias=False`, `reg=0`. LightGCN runs with the shared L2 weight on both sides. Both
+of ours start from RecBole's initial scale (`init_std=0`: Xavier normal; ours defaults to N(0, 0.1),
+which cost BPR-MF ~6% Recall@20 here).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def main() -> None:
         same = {"item_bias": False, "reg": 0.0} if model == "biasmf" else {}  # = RecBole's BPR
         cfg = CFConfig(dataset=args.dataset, model=model, split="random", lr=args.lr,
                        batch_size=args.batch_size, epochs=args.epochs, patience=args.patience,
-                       threads=args.threads, device="cpu", **same)
+                       threads=args.threads, device="cpu", init_std=0.0, **same)
         ours = train(cfg, root / f"ours-{model}", overwrite=True, progress=False)
         log = root / f"recbole-{model}.jsonl"
         log.unlink(missing_ok=True)

@@ -78,3 +78,12 @@ def test_biasmf_without_item_bias_is_plain_mf(tiny_graph):
     biased.load_state_dict(model.state_dict())
     biased.eval()
     torch.testing.assert_close(biased.score_users(torch.arange(8)), eu @ ei.T + 5.0)
+
+
+def test_init_std_zero_is_xavier_normal(tiny_graph):
+    big = np.stack([np.arange(2000) % 500, np.arange(2000) % 300], axis=1)
+    model = build(CFConfig(model="biasmf", dim=64, init_std=0.0), 500, 300, big)
+    assert float(model.users.ids.weight.std()) == pytest.approx((2 / (500 + 64)) ** 0.5, rel=0.05)
+    assert float(model.items.ids.weight.std()) == pytest.approx((2 / (300 + 64)) ** 0.5, rel=0.05)
+    default = build(CFConfig(model="biasmf", dim=64), 500, 300, big)
+    assert float(default.users.ids.weight.std()) == pytest.approx(0.1, rel=0.05)

@@ -28,9 +28,9 @@ class CFModel(nn.Module):
         self.cfg, self.n_users, self.n_items = cfg, n_users, n_items
         any_side = user_side is not None or item_side is not None
         self.users = Embedder(n_users, cfg.dim, warm_mask(train, n_users, 0), user_side, cfg.fuse,
-                              cfg.side_hidden, other_side=any_side)
+                              cfg.side_hidden, other_side=any_side, init_std=cfg.init_std)
         self.items = Embedder(n_items, cfg.dim, warm_mask(train, n_items, 1), item_side, cfg.fuse,
-                              cfg.side_hidden, other_side=any_side)
+                              cfg.side_hidden, other_side=any_side, init_std=cfg.init_std)
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @property

@@ -58,6 +58,7 @@ def train(
     layers: int = typer.Option(3, help="Propagation layers (graph models)."),
     lr: float = typer.Option(5e-3, help="Adam learning rate."),
     reg: float = typer.Option(1e-4, help="L2 weight on the batch's layer-0 embeddings."),
+    init_std: float = typer.Option(0.1, help="Std of the ID embeddings' init; 0 = Xavier normal."),
     batch_size: int = typer.Option(2048, help="Triples per step."),
     epochs: int = typer.Option(100, help="Most epochs."),
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
@@ -79,8 +80,8 @@ def train(
     else:
         cfg = _config(dataset=dataset, model=model, split=split, side=side, profiles=profiles, fuse=fuse,
                       cold_share=cold_share, dim=dim, layers=layers, lr=lr, reg=reg,
-                      batch_size=batch_size, epochs=epochs, patience=patience, seed=seed,
-                      ssl_weight=ssl_weight, device=device, threads=threads)
+                      init_std=init_std, batch_size=batch_size, epochs=epochs, patience=patience,
+                      seed=seed, ssl_weight=ssl_weight, device=device, threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)
     console.print(f"best epoch {res['best_epoch']} of {res['epochs_run']}, "
                   f"{res['s_per_epoch']:.2f} s/epoch on {res['device']}; split {res['split']}")

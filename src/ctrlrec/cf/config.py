@@ -17,6 +17,8 @@ class CFConfig:
     fuse: str = "sum"                 # how side projections join ID embeddings: sum or concat
     encoder: str = "all-MiniLM-L6-v2"  # text encoder (the bundled package's model)
     side_hidden: int = 256            # hidden width of the side-projection MLP
+    init_std: float = 0.1             # std of the ID embeddings' normal init; 0 = Xavier normal
+    #                                   (std sqrt(2 / (rows + dim)), as RecBole initialises)
     item_bias: bool = True            # BiasMF's item bias; False gives plain BPR-MF (RecBole's BPR)
     dim: int = 64                     # embedding width
     layers: int = 3                   # propagation layers of the graph models

@@ -32,13 +32,14 @@ class Embedder(nn.Module):
     """Layer-0 embeddings of one side: ID table fused with an optional side projection."""
 
     def __init__(self, n: int, dim: int, warm: torch.Tensor, side: torch.Tensor | None = None,
-                 fuse: str = "sum", hidden: int = 256, other_side: bool = False):
+                 fuse: str = "sum", hidden: int = 256, other_side: bool = False, init_std: float = 0.1):
         super().__init__()
         if fuse not in FUSIONS:
             raise ValueError(f"fuse={fuse!r}: expected one of {FUSIONS}")
         self.fuse = fuse
         self.ids = nn.Embedding(n, dim)
-        nn.init.normal_(self.ids.weight, std=0.1)
+        std = init_std if init_std > 0 else (2.0 / (n + dim)) ** 0.5  # 0: Xavier normal
+        nn.init.normal_(self.ids.weight, std=std)
         self.register_buffer("warm", warm.float().reshape(-1, 1))
         self.side = SideProjection(side, dim, hidden) if side is not None else None
         # With concat fusion the other side's projection needs a partner on this side: a second,
@@ -46,7 +47,7 @@ class Embedder(nn.Module):
         self.extra = None
         if fuse == "concat" and self.side is None and other_side:
             self.extra = nn.Embedding(n, dim)
-            nn.init.normal_(self.extra.weight, std=0.1)
+            nn.init.normal_(self.extra.weight, std=std)
 
     @property
     def out_dim(self) -> int:
