@@ -32,6 +32,7 @@ class CFModel(nn.Module):
         self.items = Embedder(n_items, cfg.dim, warm_mask(train, n_items, 1), item_side, cfg.fuse,
                               cfg.side_hidden, other_side=any_side, init_std=cfg.init_std)
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.epochs_seen = 0  # training epochs started before the current one (set by the trainer)
 
     @property
     def out_dim(self) -> int:

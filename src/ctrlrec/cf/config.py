@@ -29,6 +29,8 @@ class CFConfig:
     patience: int = 5                 # epochs without a better validation metric before stopping
     valid_metric: str = "recall@20"   # early-stopping metric
     ssl_weight: float | None = None   # contrastive weight (None: 0.1 for SGL, 0.2 for SimGCL)
+    ssl_warmup: int = 0               # epochs over which the contrastive weight ramps up from 0
+    #                                   (linearly; 0 = full weight from the first step)
     ssl_temp: float = 0.2             # InfoNCE temperature
     edge_drop: float = 0.1            # SGL: share of edges dropped in each view
     noise_eps: float = 0.1            # SimGCL: length of the per-layer noise

@@ -29,12 +29,16 @@ class SGL(LightGCN):
         if self.views is None:
             self.on_epoch(np.random.default_rng(self.cfg.seed))
         (u1, i1), (u2, i2) = (self.propagate(*ego, adj=a) for a in self.views)
-        return {"ssl": contrast(self.cfg, self.default_ssl_weight, users, pos, u1, i1, u2, i2)}
+        return {"ssl": contrast(self, self.default_ssl_weight, users, pos, u1, i1, u2, i2)}
 
 
-def contrast(cfg, default_weight, users, pos, u1, i1, u2, i2) -> torch.Tensor:
-    """Weighted InfoNCE of the batch's distinct users and distinct positive items across two views."""
+def contrast(model, default_weight, users, pos, u1, i1, u2, i2) -> torch.Tensor:
+    """Weighted InfoNCE of the batch's distinct users and distinct positive items across two views.
+    During the first `ssl_warmup` epochs the weight ramps linearly from 0 (`model.epochs_seen`)."""
+    cfg = model.cfg
     uu, ii = torch.unique(users), torch.unique(pos)
     weight = default_weight if cfg.ssl_weight is None else cfg.ssl_weight
+    if cfg.ssl_warmup > 0:
+        weight *= min(1.0, model.epochs_seen / cfg.ssl_warmup)
     t = cfg.ssl_temp
     return weight * (info_nce(u1[uu], u2[uu], t) + info_nce(i1[ii], i2[ii], t))

@@ -14,4 +14,4 @@ class SimGCL(LightGCN):
     def extra_loss(self, users, pos, neg, ego):
         eps = self.cfg.noise_eps
         (u1, i1), (u2, i2) = (self.propagate(*ego, noise_eps=eps) for _ in range(2))
-        return {"ssl": contrast(self.cfg, self.default_ssl_weight, users, pos, u1, i1, u2, i2)}
+        return {"ssl": contrast(self, self.default_ssl_weight, users, pos, u1, i1, u2, i2)}

@@ -126,6 +126,7 @@ def train(cfg: CFConfig, run: Path, resume: bool = False, overwrite: bool = Fals
                unit="epoch", disable=not progress, dynamic_ncols=True)
     while state["epoch"] < cfg.epochs and state["bad"] < cfg.patience:
         model.train()
+        model.epochs_seen = state["epoch"]
         model.on_epoch(epoch_rng)
         t0, total, n = time.perf_counter(), 0.0, 0
         for u, p, q in sampler.epoch(cfg.batch_size):
