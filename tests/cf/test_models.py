@@ -87,3 +87,21 @@ def test_init_std_zero_is_xavier_normal(tiny_graph):
     assert float(model.items.ids.weight.std()) == pytest.approx((2 / (300 + 64)) ** 0.5, rel=0.05)
     default = build(CFConfig(model="biasmf", dim=64), 500, 300, big)
     assert float(default.users.ids.weight.std()) == pytest.approx(0.1, rel=0.05)
+
+
+@pytest.mark.parametrize("name", ["sgl", "simgcl"])
+def test_ssl_warmup_ramps_the_contrastive_weight(name, tiny_graph):
+    def ssl_at(epochs_seen, warmup):
+        torch.manual_seed(0)
+        model = build(CFConfig(model=name, dim=8, layers=2, ssl_warmup=warmup), 8, 10, tiny_graph)
+        model.on_epoch(np.random.default_rng(0))
+        model.epochs_seen = epochs_seen
+        torch.manual_seed(1)  # SimGCL's noise
+        u, p, q = (torch.from_numpy(x) for x in (tiny_graph[:, 0], tiny_graph[:, 1], tiny_graph[:, 1]))
+        return float(model.loss(u, p, q)["ssl"])
+
+    full = ssl_at(0, 0)
+    assert full > 0
+    assert ssl_at(0, 4) == 0.0
+    assert ssl_at(2, 4) == pytest.approx(full / 2, rel=1e-5)
+    assert ssl_at(9, 4) == pytest.approx(full, rel=1e-5)

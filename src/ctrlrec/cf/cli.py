@@ -63,6 +63,7 @@ def train(
     epochs: int = typer.Option(100, help="Most epochs."),
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
     ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
+    ssl_warmup: int = typer.Option(0, help="SGL/SimGCL: epochs over which the InfoNCE weight ramps up."),
     seed: int = typer.Option(2024, help="Random seed."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
@@ -81,7 +82,8 @@ def train(
         cfg = _config(dataset=dataset, model=model, split=split, side=side, profiles=profiles, fuse=fuse,
                       cold_share=cold_share, dim=dim, layers=layers, lr=lr, reg=reg,
                       init_std=init_std, batch_size=batch_size, epochs=epochs, patience=patience,
-                      seed=seed, ssl_weight=ssl_weight, device=device, threads=threads)
+                      seed=seed, ssl_weight=ssl_weight, ssl_warmup=ssl_warmup, device=device,
+                      threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)
     console.print(f"best epoch {res['best_epoch']} of {res['epochs_run']}, "
                   f"{res['s_per_epoch']:.2f} s/epoch on {res['device']}; split {res['split']}")
@@ -122,6 +124,7 @@ def compare(
     epochs: int = typer.Option(100, help="Most epochs per run."),
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
     ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
+    ssl_warmup: int = typer.Option(0, help="SGL/SimGCL: epochs over which the InfoNCE weight ramps up."),
     seed: int = typer.Option(2024, help="Random seed."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
@@ -138,8 +141,8 @@ def compare(
     names = _split_list(models, tuple(MODELS), "models")
     out = out or Path("runs") / f"cf-compare-{Path(dataset).name}"
     base = _config(dataset=dataset, lr=lr, batch_size=batch_size, epochs=epochs,
-                   patience=patience, ssl_weight=ssl_weight, seed=seed, device=device,
-                   threads=threads)
+                   patience=patience, ssl_weight=ssl_weight, ssl_warmup=ssl_warmup, seed=seed,
+                   device=device, threads=threads)
     rows = run_all(base, names, sides, splits, out, log=console.print, table_only=table_only,
                    profiles=runs)
     write_outputs(rows, sides, out)
