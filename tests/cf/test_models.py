@@ -105,3 +105,33 @@ def test_ssl_warmup_ramps_the_contrastive_weight(name, tiny_graph):
     assert ssl_at(0, 4) == 0.0
     assert ssl_at(2, 4) == pytest.approx(full / 2, rel=1e-5)
     assert ssl_at(9, 4) == pytest.approx(full, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["biasmf", "ncf"])
+@pytest.mark.parametrize("side", [False, True])
+@pytest.mark.parametrize("fuse", ["sum", "concat"])
+def test_row_wise_loss_equals_the_whole_table_loss(name, side, fuse, tiny_graph):
+    """BiasMF and NCF embed only the batch's rows; the loss and its gradients are the same as
+    through the whole tables."""
+    from ctrlrec.cf.base import CFModel
+
+    torch.manual_seed(0)
+    vec = torch.randn(10, 5) if side else None
+    cold = tiny_graph[tiny_graph[:, 1] != 9]  # item 9 cold: its ID part is zeroed
+    model = build(CFConfig(model=name, dim=8, reg=1e-2, fuse=fuse), 8, 10, cold, None, vec)
+    with torch.no_grad():
+        if name == "biasmf":
+            model.item_bias.normal_()
+    u, p, q = torch.tensor([0, 1, 2, 3]), torch.tensor([1, 2, 9, 4]), torch.tensor([9, 5, 6, 0])
+    fast = sum(model.loss(u, p, q).values())
+    fast.backward()
+    g_fast = [x.grad.clone() for x in model.parameters() if x.grad is not None]
+    model.zero_grad()
+    model.row_wise = False
+    slow = sum(CFModel.loss(model, u, p, q).values())
+    slow.backward()
+    g_slow = [x.grad.clone() for x in model.parameters() if x.grad is not None]
+    torch.testing.assert_close(fast, slow)
+    assert len(g_fast) == len(g_slow)
+    for a, b in zip(g_fast, g_slow, strict=True):
+        torch.testing.assert_close(a, b)

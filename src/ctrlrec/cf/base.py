@@ -59,7 +59,25 @@ class CFModel(nn.Module):
     def on_epoch(self, rng: np.random.Generator) -> None:
         """Called before each training epoch (SGL draws its dropped-edge views here)."""
 
+    # True when a row's final embedding depends on that row alone (no propagation): the loss then
+    # embeds only the batch's rows instead of both whole tables (BiasMF, NCF).
+    row_wise = False
+
+    def user_rows(self, eu: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
+        """Final user embeddings of `users` from their ego rows (row-wise models)."""
+        return eu
+
+    def item_rows(self, ei: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Final item embeddings of `items` from their ego rows (row-wise models)."""
+        return ei
+
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> dict:
+        if self.row_wise:
+            eu, ep, en = self.users.rows(users), self.items.rows(pos), self.items.rows(neg)
+            u = self.user_rows(eu, users)
+            pos_s = self.score(u, self.item_rows(ep, pos))
+            neg_s = self.score(u, self.item_rows(en, neg))
+            return {"bpr": bpr_loss(pos_s, neg_s), "reg": self.cfg.reg * l2_reg(eu, ep, en)}
         eu, ei = self.ego()
         fu, fi = self.final_from(eu, ei)
         u = fu[users]

@@ -15,9 +15,22 @@ from ctrlrec.cf.base import CFModel
 
 
 class BiasMF(CFModel):
+    row_wise = True
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.item_bias = nn.Parameter(torch.zeros(self.n_items))
+
+    def user_rows(self, eu, users):
+        if not self.cfg.item_bias:
+            return eu
+        return torch.cat([eu, torch.ones(len(eu), 1, device=eu.device, dtype=eu.dtype)], 1)
+
+    def item_rows(self, ei, items):
+        if not self.cfg.item_bias:
+            return ei
+        bias = self.item_bias[items] * self.items.warm[items, 0]
+        return torch.cat([ei, bias.unsqueeze(1)], 1)
 
     def final_from(self, eu, ei):
         if not self.cfg.item_bias:

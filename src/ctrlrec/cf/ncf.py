@@ -12,6 +12,8 @@ from ctrlrec.cf.base import CFModel
 
 
 class NCF(CFModel):
+    row_wise = True
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         d = self.out_dim

@@ -54,6 +54,17 @@ class Embedder(nn.Module):
         concat = self.fuse == "concat" and (self.side is not None or self.extra is not None)
         return self.ids.embedding_dim * (2 if concat else 1)
 
+    def rows(self, idx: torch.Tensor) -> torch.Tensor:
+        """`forward()[idx]`, computed for those rows only (the models without propagation)."""
+        warm = self.warm[idx]
+        ids = self.ids(idx) * warm
+        if self.side is None:
+            if self.extra is not None:
+                return torch.cat([ids, self.extra(idx) * warm], dim=1)
+            return ids
+        proj = self.side.mlp(self.side.vectors[idx])
+        return ids + proj if self.fuse == "sum" else torch.cat([ids, proj], dim=1)
+
     def forward(self) -> torch.Tensor:
         ids = self.ids.weight * self.warm
         if self.side is None:
