@@ -127,3 +127,25 @@ def test_evaluate_valid_split(trained_run, cyclic):
     assert evaluate(teacher, cyclic, "valid")["hr@5"] == 1.0
     hs, targets = split_histories(cyclic, "valid")
     assert (target_ranks(teacher, hs, targets) == 0).all()
+
+
+def test_stride_windows_learn_every_target_once_with_long_context():
+    seqs = [np.arange(1, 40), np.arange(100, 107), np.array([3])]  # no (item, next) pair twice
+    max_len, stride = 8, 3
+    w = make_windows(seqs, max_len=max_len, mode="stride", rng=np.random.default_rng(1), stride=stride)
+    learned = []
+    for row in w:
+        inp, tgt = np.abs(row[:-1]), row[1:]
+        for j in range(max_len):
+            if inp[j] and tgt[j] > 0:
+                context = int((inp[: j + 1] != 0).sum())
+                learned.append((int(inp[j]), int(tgt[j]), context))
+    pairs = [(a, b) for a, b, _ in learned]
+    expected = [(int(s[i - 1]) + 1, int(s[i]) + 1) for s in seqs for i in range(1, len(s))]
+    assert sorted(pairs) == sorted(expected)  # every target exactly once
+    # a target at sequence index t is learnt with min(t, max_len - stride + 1) items or more before it
+    index = {(int(s[i - 1]) + 1, int(s[i]) + 1): i for s in seqs for i in range(1, len(s))}
+    for a, b, context in learned:
+        assert context >= min(index[(a, b)], max_len - stride + 1)
+    chunks = make_windows(seqs, max_len=max_len, mode="chunks", rng=np.random.default_rng(1))
+    assert (chunks >= 0).all() and len(w) > len(chunks)  # only 'stride' marks context-only items

@@ -37,7 +37,8 @@ def train(
     prenorm: bool = typer.Option(False, help="Pre-LayerNorm blocks (default post-LN)."),
     loss: str = typer.Option("ce", help="'ce' (full softmax) or 'bce' (sampled negatives)."),
     negatives: int = typer.Option(1, help="Negatives per position for --loss bce."),
-    windows: str = typer.Option("chunks", help="'chunks', 'last' or 'random' training windows."),
+    windows: str = typer.Option("chunks", help="'chunks', 'stride', 'last' or 'random' training windows."),
+    stride: int = typer.Option(10, help="Distance between window ends for --windows stride."),
     batch_size: int = typer.Option(256, help="Training windows per step."),
     lr: float = typer.Option(1e-3, help="AdamW learning rate."),
     weight_decay: float = typer.Option(0.0, help="AdamW weight decay."),
@@ -62,6 +63,7 @@ def train(
         cfg = TeacherConfig(
             dataset=dataset, max_len=max_len, hidden=hidden, layers=layers, heads=heads,
             dropout=dropout, prenorm=prenorm, loss=loss, negatives=negatives, windows=windows,
+            stride=stride,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay, epochs=epochs,
             patience=patience, seed=seed, device=device, precision=precision, threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)

@@ -40,8 +40,12 @@ class TeacherConfig:
     """Sampled negatives per position for loss='bce'."""
     windows: str = "chunks"
     """How long training sequences are cut into windows of max_len+1 items: 'chunks' covers every
-    position once per epoch (cut points shifted randomly each epoch), 'last' keeps only the most
-    recent window, 'random' takes one random window per sequence."""
+    position once per epoch (cut points shifted randomly each epoch), 'stride' cuts a window every
+    `stride` items and learns only each window's last `stride` targets (every target once, each seen
+    with at least max_len - stride items before it, as at test time; max_len/stride times the work
+    of 'chunks'), 'last' keeps only the most recent window, 'random' one random window per sequence."""
+    stride: int = 10
+    """Distance between window ends for windows='stride'."""
     batch_size: int = 256
     """Training windows per step."""
     lr: float = 1e-3
@@ -73,8 +77,10 @@ class TeacherConfig:
             (0.0 <= self.dropout < 1.0, "dropout", "a value in [0, 1)"),
             (self.loss in ("ce", "bce"), "loss", "'ce' or 'bce'"),
             (self.negatives >= 1, "negatives", "an integer >= 1"),
-            (self.windows in ("chunks", "last", "random"), "windows",
-             "'chunks', 'last' or 'random'"),
+            (self.windows in ("chunks", "stride", "last", "random"), "windows",
+             "'chunks', 'stride', 'last' or 'random'"),
+            (self.windows != "stride" or 1 <= self.stride <= self.max_len, "stride",
+             "an integer in 1..max_len"),
             (self.batch_size >= 1 and self.eval_batch >= 1, "batch_size", "an integer >= 1"),
             (self.lr > 0, "lr", "a positive number"),
             (self.epochs >= 1 and self.patience >= 1, "epochs/patience", "integers >= 1"),

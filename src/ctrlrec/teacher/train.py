@@ -31,10 +31,14 @@ from ctrlrec.teacher.sasrec import SASRec
 
 
 def make_windows(seqs: Sequence[np.ndarray], max_len: int, mode: str,
-                 rng: np.random.Generator) -> np.ndarray:
-    """[N, max_len+1] right-aligned windows of +1-shifted item ids (0 = padding)."""
+                 rng: np.random.Generator, stride: int = 10) -> np.ndarray:
+    """[N, max_len+1] right-aligned windows of +1-shifted item ids (0 = padding).
+
+    With mode 'stride' a target that another window learns with more context is stored negated:
+    it is still an input here, but not a target (`batch_loss` reads inputs as absolute values).
+    """
     width = max_len + 1
-    picked: list[tuple[np.ndarray, int]] = []
+    picked: list[tuple[np.ndarray, int, int]] = []  # (sequence, end, first target index learned)
     for s in seqs:
         n = len(s)
         if n < 2:
@@ -43,24 +47,29 @@ def make_windows(seqs: Sequence[np.ndarray], max_len: int, mode: str,
             ends = [n]
         elif mode == "random":
             ends = [int(rng.integers(min(n, width), n + 1))]
-        else:  # chunks: every target once; a random overlap r shifts the older cut points
+        else:  # chunks / stride: every target once; a random offset r shifts the older cut points
+            step = max_len if mode == "chunks" else stride
             ends = [n]
-            e = n - int(rng.integers(1, max_len + 1))
+            e = n - int(rng.integers(1, step + 1))
             while e >= 2:
                 ends.append(e)
-                e -= max_len
-        picked.extend((s, e) for e in ends)
+                e -= step
+        firsts = ends[1:] + [1] if mode == "stride" else [0] * len(ends)
+        picked.extend((s, e, f) for e, f in zip(ends, firsts, strict=True))
     out = np.zeros((len(picked), width), dtype=np.int64)
-    for row, (s, e) in enumerate(picked):
-        w = s[max(0, e - width):e]
-        out[row, width - len(w):] = w + 1
+    for row, (s, e, first) in enumerate(picked):
+        start = max(0, e - width)
+        w = s[start:e] + 1
+        if first > start:  # targets before `first` are learnt in the window that ends there
+            w[: first - start] *= -1
+        out[row, width - len(w):] = w
     return out
 
 
 def batch_loss(model: SASRec, win: torch.Tensor, cfg: TeacherConfig) -> torch.Tensor:
-    inp, tgt = win[:, :-1], win[:, 1:]
+    inp, tgt = win[:, :-1].abs(), win[:, 1:]
     h = model(inp)
-    keep = inp != 0  # right-aligned: a real input always has a real target
+    keep = (inp != 0) & (tgt > 0)  # right-aligned: a real input has a real target; < 0: not learnt
     hv, tv = h[keep], tgt[keep]
     if cfg.loss == "ce":
         return F.cross_entropy(model.logits(hv).float(), tv - 1)
@@ -111,7 +120,7 @@ def train(cfg: TeacherConfig, out: str | Path, ds: Dataset | None = None, resume
             break
         t0 = time.perf_counter()
         rng = _seed_epoch(cfg, epoch)
-        win = make_windows(ds.split.train, cfg.max_len, cfg.windows, rng)
+        win = make_windows(ds.split.train, cfg.max_len, cfg.windows, rng, cfg.stride)
         win = torch.from_numpy(win[rng.permutation(len(win))]).to(rt.device)
         model.train()
         total, steps = 0.0, 0
