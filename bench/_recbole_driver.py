@@ -16,11 +16,11 @@ import torch
 spec = json.loads(open(sys.argv[1]).read())
 torch.set_num_threads(spec["threads"])
 
-from recbole.config import Config
-from recbole.data import create_dataset, data_preparation
-from recbole.model.sequential_recommender import SASRec
-from recbole.trainer import Trainer
-from recbole.utils import init_logger, init_seed
+from recbole.config import Config  # noqa: E402 (threads set first)
+from recbole.data import create_dataset, data_preparation  # noqa: E402 (threads set first)
+from recbole.model.sequential_recommender import SASRec  # noqa: E402 (threads set first)
+from recbole.trainer import Trainer  # noqa: E402 (threads set first)
+from recbole.utils import init_logger, init_seed  # noqa: E402 (threads set first)
 
 LOG = open(spec["log"], "a")
 
@@ -61,7 +61,7 @@ inter = dataset.inter_feat
 uids, iids = inter["user_id"].numpy(), inter["item_id"].numpy()
 order = np.lexsort((inter["timestamp"].numpy(), uids))
 user_seq = {}
-for u, i in zip(uids[order], iids[order]):
+for u, i in zip(uids[order], iids[order], strict=False):
     user_seq.setdefault(int(u), []).append(int(i))
 
 
@@ -69,7 +69,7 @@ class MaskedTrainer(Trainer):
     def _full_sort_batch_eval(self, batched_data):
         interaction, scores, positive_u, positive_i = super()._full_sort_batch_eval(batched_data)
         rows, cols = [], []
-        for r, (u, t) in enumerate(zip(interaction["user_id"].tolist(), positive_i.tolist())):
+        for r, (u, t) in enumerate(zip(interaction["user_id"].tolist(), positive_i.tolist(), strict=False)):
             seq = user_seq[u]
             hist = seq[:-1] if seq[-1] == t else seq[:-2]
             rows.extend([r] * len(hist))

@@ -97,7 +97,7 @@ def write_atomic_inter(ds, root: Path) -> Path:
     inter = ds.interactions
     with open(d / f"ctrlrec-{ds.name}.inter", "w") as fh:
         fh.write("user_id:token\titem_id:token\ttimestamp:float\n")
-        rows = zip(inter["user_id"], inter["item_id"], range(len(inter)))
+        rows = zip(inter["user_id"], inter["item_id"], range(len(inter)), strict=False)
         fh.writelines(f"u{u}\ti{i}\t{t}\n" for u, i, t in rows)
     return root / "data"
 

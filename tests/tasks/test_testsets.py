@@ -1,10 +1,10 @@
 import json
 
 import pytest
+
 from ctrlrec.scoring import Catalog, score_batch
 from ctrlrec.scoring.intents import intent_from_json
 from ctrlrec.scoring.score import Case
-
 from ctrlrec.tasks.config import TestsetConfig
 from ctrlrec.tasks.context import PopularityRanker, TaskContext
 from ctrlrec.tasks.testsets import TEST_SETS, build_cases, save_testsets

@@ -17,7 +17,7 @@ def teacher(trained_run):
 def test_topk_shape_and_never_history(teacher):
     top = teacher.topk(HISTORIES, 5)
     assert top.shape == (5, 5) and top.dtype == np.int64
-    for h, row in zip(HISTORIES, top):
+    for h, row in zip(HISTORIES, top, strict=False):
         assert not set(row.tolist()) & set(h)
         assert len(set(row.tolist())) == 5
     # the learned pattern: after 3,4,5 comes 6
@@ -28,7 +28,7 @@ def test_include_exclude_and_exclude_items(teacher):
     even = set(range(0, N_ITEMS, 2))
     low = set(range(5))
     inc = teacher.topk(HISTORIES[:3], 4, include="Odd")
-    assert all(set(r) <= set(range(1, N_ITEMS, 2)) - set(h) for h, r in zip(HISTORIES, inc))
+    assert all(set(r) <= set(range(1, N_ITEMS, 2)) - set(h) for h, r in zip(HISTORIES, inc, strict=False))
     exc = teacher.topk(HISTORIES[:3], 4, exclude="Even")
     assert all(not set(r) & even for r in exc)
     assert teacher.topk([[3, 4, 5]], 1, exclude_items=[6])[0, 0] != 6
@@ -59,7 +59,7 @@ def test_ranking_agrees_with_topk(teacher):
     assert rk.shape == (len(HISTORIES), N_ITEMS)
     assert (np.sort(rk, axis=1) == np.arange(N_ITEMS)).all()  # a permutation per row
     np.testing.assert_array_equal(rk[:, :7], teacher.topk(HISTORIES, 7))
-    for h, row in zip(HISTORIES, rk):  # history items last, in id order
+    for h, row in zip(HISTORIES, rk, strict=False):  # history items last, in id order
         tail = row[N_ITEMS - len(h):] if h else row[:0]
         assert sorted(h) == tail.tolist()
 

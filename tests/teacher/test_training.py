@@ -80,7 +80,7 @@ def test_windows_cover_every_target():
     targets = set()
     for row in w:
         inp, tgt = row[:-1], row[1:]
-        targets |= {(int(a), int(b)) for a, b in zip(inp, tgt) if a}
+        targets |= {(int(a), int(b)) for a, b in zip(inp, tgt, strict=False) if a}
     expected = {(int(s[i - 1]) + 1, int(s[i]) + 1) for s in seqs for i in range(1, len(s))}
     assert targets == expected
     last = make_windows(seqs, max_len=8, mode="last", rng=np.random.default_rng(0))
