@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -88,9 +87,22 @@ def setup(tmp_path, _isolated_home):
     return run, write
 
 
-def _cli(config: str, env: dict, log) -> subprocess.Popen:
-    """The CLI in a subprocess; its progress bars go to `log` (a pipe could fill up and block it)."""
-    code = "import sys; from ctrlrec.cli import main; sys.argv = ['ctrlrec'] + sys.argv[1:]; main()"
+def _cli_killed_after_first_checkpoint(config: str, env: dict, log) -> subprocess.Popen:
+    """The CLI in a subprocess that SIGKILLs itself right after SFT marks its first checkpoint
+    complete (a patch of `CheckpointMarker.on_save` in that process only): a real kill at a known
+    point, with no polling. Progress bars go to `log` (a pipe could fill up and block it)."""
+    code = (
+        "import os, signal, sys\n"
+        "from ctrlrec.sft.callbacks import CheckpointMarker\n"
+        "_save = CheckpointMarker.on_save\n"
+        "def on_save(self, *a, **k):\n"
+        "    _save(self, *a, **k)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "CheckpointMarker.on_save = on_save\n"
+        "from ctrlrec.cli import main\n"
+        "sys.argv = ['ctrlrec'] + sys.argv[1:]\n"
+        "main()\n"
+    )
     return subprocess.Popen([sys.executable, "-c", code, "pipeline", "--config", config], env=env,
                             stdout=subprocess.DEVNULL, stderr=log)
 
@@ -101,15 +113,11 @@ def test_killed_in_sft_resumes_and_completes(setup):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log_path = run.parent / "pipeline.log"
     with open(log_path, "w") as log:
-        proc = _cli(config, env, log)
-    ckpts = run / "sft" / "checkpoints"
-    while proc.poll() is None:  # until SFT has a complete checkpoint (or the run ends, which fails below)
-        if ckpts.is_dir() and any(ckpts.glob("checkpoint-*/ctrlrec-complete")):
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, f"the run ended before SFT saved a checkpoint: {log_path.read_text()[-2000:]}"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+        proc = _cli_killed_after_first_checkpoint(config, env, log)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the run was not killed at an SFT checkpoint: {log_path.read_text()[-2000:]}")
+    assert any((run / "sft" / "checkpoints").glob("checkpoint-*/ctrlrec-complete"))
     killed = json.loads((run / "pipeline.json").read_text())["stages"]
     assert killed["sft"]["status"] == "running" and "rl" not in killed
     assert all(killed[s]["status"] == "done" for s in ("data", "teacher", "tasks"))

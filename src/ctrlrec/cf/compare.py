@@ -26,7 +26,7 @@ def popularity_row(base: CFConfig, split_kind: str) -> dict:
     _, split, _, _ = prepare(replace(base, split=split_kind, side="none"))
     counts = torch.from_numpy(np.bincount(split.train[:, 1], minlength=split.n_items)).float()
 
-    class Popularity(torch.nn.Module):  # the model interface the Evaluator calls (eval() from Module)
+    class Popularity(torch.nn.Module):  # the interface the Evaluator calls; modes from Module
         def prepare_eval(self):
             pass
 
