@@ -111,21 +111,28 @@ class Dialogue:
 EXPECTED = "one dialogue per line: {id, turns: [{role, text, items, feedback?}], user?, meta?}"
 
 
-def read(path: str | Path) -> list[Dialogue]:
-    """Dialogues of a JSONL file; a malformed line raises InputFileError with its line number."""
+def read_lines(path: str | Path, what: str, expected: str, convert) -> list:
+    """`convert(json_object)` of every non-blank line of a JSONL file; a line that is not JSON or
+    that `convert` refuses raises one InputFileError naming the file and the line number."""
     p = Path(path)
     if not p.is_file():
-        raise InputFileError(p, "a JSONL file of dialogues")
+        raise InputFileError(p, what)
     out = []
     with p.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                out.append(Dialogue.from_json(json.loads(line)))
-            except (json.JSONDecodeError, ValueError, TypeError) as exc:
-                raise InputFileError(p, EXPECTED, f"line {n}: {exc}") from None
+                out.append(convert(json.loads(line)))
+            except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise InputFileError(p, expected, f"line {n}: {detail}") from None
     return out
+
+
+def read(path: str | Path) -> list[Dialogue]:
+    """Dialogues of a JSONL file; a malformed line raises InputFileError with its line number."""
+    return read_lines(path, "a JSONL file of dialogues", EXPECTED, Dialogue.from_json)
 
 
 def write(path: str | Path, dialogues: Iterable[Dialogue]) -> None:

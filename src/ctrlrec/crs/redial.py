@@ -15,12 +15,10 @@ The questionnaire is `respondentQuestions`, or `initiatorQuestions` where the fi
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from ctrlrec.crs.dialogue import Dialogue, Feedback, Turn
-from ctrlrec.errors import InputFileError
+from ctrlrec.crs.dialogue import Dialogue, Feedback, Turn, read_lines
 
 MENTION = re.compile(r"@(\d+)")
 EXPECTED = ("ReDial JSONL: objects with messages [{text, senderWorkerId, timeOffset}], movieMentions, "
@@ -77,17 +75,4 @@ def convert(row: dict) -> Dialogue:
 
 def load(path: str | Path) -> list[Dialogue]:
     """Every conversation of a ReDial JSONL file; a bad line raises InputFileError with its number."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(p, "a ReDial JSONL file")
-    out = []
-    with p.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(convert(json.loads(line)))
-            except (json.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-                raise InputFileError(p, EXPECTED, f"line {n}: {detail}") from None
-    return out
+    return read_lines(path, "a ReDial JSONL file", EXPECTED, convert)
