@@ -56,20 +56,21 @@ class Embedder(nn.Module):
 
     def rows(self, idx: torch.Tensor) -> torch.Tensor:
         """`forward()[idx]`, computed for those rows only (the models without propagation)."""
-        warm = self.warm[idx]
-        ids = self.ids(idx) * warm
-        if self.side is None:
-            if self.extra is not None:
-                return torch.cat([ids, self.extra(idx) * warm], dim=1)
-            return ids
-        proj = self.side.mlp(self.side.vectors[idx])
-        return ids + proj if self.fuse == "sum" else torch.cat([ids, proj], dim=1)
+        return self._fused(idx)
 
     def forward(self) -> torch.Tensor:
-        ids = self.ids.weight * self.warm
+        return self._fused(None)
+
+    def _fused(self, idx: torch.Tensor | None) -> torch.Tensor:
+        """The layer-0 embeddings of rows `idx` (None: every row)."""
+        def take(table: torch.Tensor) -> torch.Tensor:
+            return table if idx is None else table[idx]
+
+        warm = take(self.warm)
+        ids = take(self.ids.weight) * warm
         if self.side is None:
             if self.extra is not None:
-                return torch.cat([ids, self.extra.weight * self.warm], dim=1)
+                return torch.cat([ids, take(self.extra.weight) * warm], dim=1)
             return ids
-        proj = self.side()
+        proj = self.side.mlp(take(self.side.vectors))
         return ids + proj if self.fuse == "sum" else torch.cat([ids, proj], dim=1)
