@@ -5,8 +5,8 @@ training matrix; a node without edges keeps a zero row (its degree is never divi
 
 The matrix is kept in CSR, and `propagate` multiplies through `SymmetricSpMM`, whose backward
 multiplies by the same matrix (A is symmetric, so A^T = A): autograd's generic sparse backward
-transposes and re-coalesces the matrix on every step. On CPU this made a 3-layer forward and
-backward pass 2.5x faster than a COO matrix with the generic backward (bench/cf_scale.py).
+transposes and re-coalesces the matrix on every step. On CPU a LightGCN training step on a
+20M-interaction graph is 1.8x faster than with a COO matrix and the generic backward (bench/cf_scale.py).
 """
 
 from __future__ import annotations
