@@ -138,9 +138,10 @@ def bench(source: str, args, py: Path, root: Path) -> dict:
             "threads": args.threads, "seed": 2020, "log": str(log), "n_items": ds.n_items,
             "eval_users": 256}
     (root / f"spec-{name}.json").write_text(json.dumps(spec))
+    our_epochs = args.epochs if name == "ml-100k" else (args.epochs_large or args.epochs)
     cfg = TeacherConfig(dataset=source, **SHARED, loss="ce", threads=args.threads,
-                        epochs=args.epochs, patience=args.ours_patience, device="cpu",
-                        precision="fp32")
+                        epochs=our_epochs, patience=args.ours_patience, device="cpu",
+                        precision="fp32", windows=args.windows, stride=args.stride)
     run = root / f"ctrlrec-{name}"
 
     def ours() -> dict:
@@ -234,6 +235,10 @@ def main() -> None:
     ap.add_argument("--recbole-epochs-large", type=int, default=1, help="RecBole's cap elsewhere")
     ap.add_argument("--patience", type=int, default=5, help="RecBole's early-stopping patience")
     ap.add_argument("--epochs", type=int, default=200, help="ctrlrec's cap")
+    ap.add_argument("--epochs-large", type=int, default=0,
+                    help="ctrlrec's cap outside ml-100k (0 = --epochs)")
+    ap.add_argument("--windows", default="chunks", help="ctrlrec's training windows")
+    ap.add_argument("--stride", type=int, default=10, help="ctrlrec's stride for --windows stride")
     ap.add_argument("--ours-patience", type=int, default=10, help="ctrlrec's patience")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per system")
     ap.add_argument("--sequential", action="store_true", help="run the two one after the other")
@@ -246,7 +251,9 @@ def main() -> None:
     print(f"RecBole venv: {py.parent.parent}\npatches applied to that copy of RecBole:")
     print("\n".join(f"  - {p}" for p in patches) or "  (none)")
     print(f"mode: {'sequential' if args.sequential else 'concurrent'}, {args.threads} thread(s)"
-          f" each; shared: {SHARED}, CE loss, full ranking, history masked", flush=True)
+          f" each; shared: {SHARED}, CE loss, full ranking, history masked; ctrlrec windows: "
+          f"{args.windows}" + (f" (stride {args.stride})" if args.windows == "stride" else ""),
+          flush=True)
     results = []
     for name in args.datasets:
         r = bench(name, args, py, root)

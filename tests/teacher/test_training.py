@@ -149,3 +149,12 @@ def test_stride_windows_learn_every_target_once_with_long_context():
         assert context >= min(index[(a, b)], max_len - stride + 1)
     chunks = make_windows(seqs, max_len=max_len, mode="chunks", rng=np.random.default_rng(1))
     assert (chunks >= 0).all() and len(w) > len(chunks)  # only 'stride' marks context-only items
+
+
+def test_stride_above_max_len_acts_as_max_len():
+    seqs = [np.arange(1, 40), np.arange(100, 107)]
+    wide = make_windows(seqs, max_len=8, mode="stride", rng=np.random.default_rng(2), stride=50)
+    capped = make_windows(seqs, max_len=8, mode="stride", rng=np.random.default_rng(2), stride=8)
+    np.testing.assert_array_equal(wide, capped)
+    learnt = sorted(int(t) for t in wide[:, 1:][wide[:, 1:] > 0])
+    assert learnt == sorted(int(x) + 1 for s in seqs for x in s[1:])  # no target skipped

@@ -37,7 +37,7 @@ def train(
     prenorm: bool = typer.Option(False, help="Pre-LayerNorm blocks (default post-LN)."),
     loss: str = typer.Option("ce", help="'ce' (full softmax) or 'bce' (sampled negatives)."),
     negatives: int = typer.Option(1, help="Negatives per position for --loss bce."),
-    windows: str = typer.Option("chunks", help="'chunks', 'stride', 'last' or 'random' training windows."),
+    windows: str = typer.Option("stride", help="'stride', 'chunks', 'last' or 'random' training windows."),
     stride: int = typer.Option(10, help="Distance between window ends for --windows stride."),
     batch_size: int = typer.Option(256, help="Training windows per step."),
     lr: float = typer.Option(1e-3, help="AdamW learning rate."),

@@ -38,14 +38,16 @@ class TeacherConfig:
     cross-entropy with `negatives` uniformly sampled negatives per position (original SASRec)."""
     negatives: int = 1
     """Sampled negatives per position for loss='bce'."""
-    windows: str = "chunks"
-    """How long training sequences are cut into windows of max_len+1 items: 'chunks' covers every
-    position once per epoch (cut points shifted randomly each epoch), 'stride' cuts a window every
-    `stride` items and learns only each window's last `stride` targets (every target once, each seen
-    with at least max_len - stride items before it, as at test time; max_len/stride times the work
-    of 'chunks'), 'last' keeps only the most recent window, 'random' one random window per sequence."""
+    windows: str = "stride"
+    """How long training sequences are cut into windows of max_len+1 items: 'stride' (default) cuts
+    a window every `stride` items and learns only each window's last `stride` targets (every target
+    once, each seen with at least max_len - stride items before it, as at test time; max_len/stride
+    times the work of 'chunks'; on ml-100k it gave test NDCG@10 0.1139 against 0.1089, see
+    docs/results.md), 'chunks' covers every position once per epoch (cut points shifted randomly
+    each epoch; cheapest), 'last' keeps only the most recent window, 'random' one random window per
+    sequence."""
     stride: int = 10
-    """Distance between window ends for windows='stride'."""
+    """Distance between window ends for windows='stride' (a stride above max_len acts as max_len)."""
     batch_size: int = 256
     """Training windows per step."""
     lr: float = 1e-3
@@ -79,8 +81,7 @@ class TeacherConfig:
             (self.negatives >= 1, "negatives", "an integer >= 1"),
             (self.windows in ("chunks", "stride", "last", "random"), "windows",
              "'chunks', 'stride', 'last' or 'random'"),
-            (self.windows != "stride" or 1 <= self.stride <= self.max_len, "stride",
-             "an integer in 1..max_len"),
+            (self.stride >= 1, "stride", "an integer >= 1"),
             (self.batch_size >= 1 and self.eval_batch >= 1, "batch_size", "an integer >= 1"),
             (self.lr > 0, "lr", "a positive number"),
             (self.epochs >= 1 and self.patience >= 1, "epochs/patience", "integers >= 1"),

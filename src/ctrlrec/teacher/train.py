@@ -48,7 +48,7 @@ def make_windows(seqs: Sequence[np.ndarray], max_len: int, mode: str,
         elif mode == "random":
             ends = [int(rng.integers(min(n, width), n + 1))]
         else:  # chunks / stride: every target once; a random offset r shifts the older cut points
-            step = max_len if mode == "chunks" else stride
+            step = max_len if mode == "chunks" else min(stride, max_len)
             ends = [n]
             e = n - int(rng.integers(1, step + 1))
             while e >= 2:
