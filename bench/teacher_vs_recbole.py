@@ -237,8 +237,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=200, help="ctrlrec's cap")
     ap.add_argument("--epochs-large", type=int, default=0,
                     help="ctrlrec's cap outside ml-100k (0 = --epochs)")
-    ap.add_argument("--windows", default="chunks", help="ctrlrec's training windows")
-    ap.add_argument("--stride", type=int, default=10, help="ctrlrec's stride for --windows stride")
+    ap.add_argument("--windows", default=TeacherConfig.windows,
+                    help="ctrlrec's training windows (default: the teacher's own default)")
+    ap.add_argument("--stride", type=int, default=TeacherConfig.stride,
+                    help="ctrlrec's stride for --windows stride")
     ap.add_argument("--ours-patience", type=int, default=10, help="ctrlrec's patience")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per system")
     ap.add_argument("--sequential", action="store_true", help="run the two one after the other")
