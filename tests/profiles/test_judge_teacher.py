@@ -32,6 +32,25 @@ def test_judge_reads_the_answer_position_in_padded_batches():
     assert accuracy(np.array([0.3, -0.1, -2.0]), [True, False, True]) == pytest.approx(2 / 3)
 
 
+def test_shared_prefixes_give_the_plain_numbers_with_fewer_tokens():
+    model, tok = tiny_chat()
+    convs = [_conv("space", False), _conv("love", False), _conv("war", False),  # one prefix, 3 questions
+             _conv("space", True), _conv("love", True),  # another prefix, 2 questions
+             _conv("story", True)[:1] + _conv("story", True)[2:],  # a prefix of its own: plain path
+             [{"role": "user", "content": "Will user 2 like item love? Answer Yes or No."}]]  # no prefix
+    seen = []
+    hook = model.register_forward_pre_hook(lambda m, a, kw: seen.append(kw["input_ids"].numel()),
+                                           with_kwargs=True)
+    try:
+        plain = log_odds(model, tok, convs, batch_size=2, shared=False)
+        plain_tokens, seen[:] = sum(seen), []
+        shared = log_odds(model, tok, convs, batch_size=2, shared=True)
+    finally:
+        hook.remove()
+    np.testing.assert_allclose(shared, plain, atol=1e-4)
+    assert sum(seen) < plain_tokens  # the two shared prefixes ran once each, not once per question
+
+
 def test_unreachable_endpoint_is_one_clear_error(tmp_path):
     t = EndpointTeacher("http://127.0.0.1:9/v1", "big", GenerationCache(tmp_path / "c.jsonl"), timeout=2)
     with pytest.raises(CtrlrecError, match="127.0.0.1:9/v1.*unreachable"):

@@ -2,6 +2,12 @@
 
 The conversation ends with the round-2 question; the template's generation prompt follows, and the
 logits of the first token of "Yes" and of "No" at that position decide. Batched, left-padded.
+
+Questions that follow the same conversation (a profile asked about its held-out item and about its
+negative, the best-of-n ranking asks two per sample) share their prefix: it runs once, its KV cache
+is copied to each question, and only the questions' own tokens run again (`shared=True`; about half
+the work when every prefix has two questions). A conversation whose prefix does not tokenise as the
+start of the whole, or that has no other question, takes the plain path. Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -23,8 +29,40 @@ def answer_ids(tok) -> tuple[int, int]:
     return yes[0], no[0]
 
 
+def _left_pad(seqs: list[list[int]], pad: int):
+    import torch
+
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, s in enumerate(seqs):
+        ids[r, width - len(s):] = torch.tensor(s)
+        mask[r, width - len(s):] = 1
+    return ids, mask, (mask.cumsum(1) - 1).clamp(min=0)
+
+
+def _groups(tok, conversations, enc) -> tuple[list[tuple[list[int], list[tuple[int, list[int]]]]], list[int]]:
+    """(prefix ids, [(conversation index, its own tokens)]) for prefixes asked two or more questions,
+    and the indices left to the plain path."""
+    by_prefix: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+    plain = []
+    for i, conv in enumerate(conversations):
+        pre = tok(render(tok, conv[:-1]), add_special_tokens=False)["input_ids"] if len(conv) > 1 else []
+        if pre and len(pre) < len(enc[i]) and enc[i][:len(pre)] == pre:
+            by_prefix.setdefault(tuple(pre), []).append((i, enc[i][len(pre):]))
+        else:
+            plain.append(i)
+    groups = []
+    for pre, qs in by_prefix.items():
+        if len(qs) > 1:
+            groups.append((list(pre), qs))
+        else:
+            plain.append(qs[0][0])
+    return groups, sorted(plain)
+
+
 def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
-             progress: bool = False) -> np.ndarray:
+             progress: bool = False, shared: bool = True) -> np.ndarray:
     """log P(Yes) - log P(No) of the next answer of each conversation."""
     import torch
 
@@ -34,30 +72,67 @@ def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     device = next(model.parameters()).device
     out = np.zeros(len(enc))
-    order = sorted(range(len(enc)), key=lambda i: -len(enc[i]))
+    groups, plain = _groups(tok, conversations, enc) if shared else ([], list(range(len(enc))))
     was = model.training
     model.eval()
     bar = tqdm(total=len(enc), desc="judge", unit="question", disable=not progress, leave=False)
+
+    def record(idx, logits) -> None:
+        lp = torch.log_softmax(logits.float(), -1)
+        out[idx] = (lp[:, yes] - lp[:, no]).cpu().numpy()
+        bar.update(len(idx))
+
     try:
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            width = max(len(enc[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for r, i in enumerate(idx):
-                ids[r, width - len(enc[i]):] = torch.tensor(enc[i])
-                mask[r, width - len(enc[i]):] = 1
-            pos = (mask.cumsum(1) - 1).clamp(min=0)
-            with torch.inference_mode():
+        with torch.inference_mode():
+            order = sorted(plain, key=lambda i: -len(enc[i]))
+            for s in range(0, len(order), batch_size):
+                idx = order[s:s + batch_size]
+                ids, mask, pos = _left_pad([enc[i] for i in idx], pad)
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
-                               position_ids=pos.to(device)).logits[:, -1].float()
-            lp = torch.log_softmax(logits, -1)
-            out[idx] = (lp[:, yes] - lp[:, no]).cpu().numpy()
-            bar.update(len(idx))
+                               position_ids=pos.to(device), logits_to_keep=1).logits[:, -1]
+                record(idx, logits)
+            groups.sort(key=lambda g: -len(g[0]))
+            for s in range(0, len(groups), batch_size):
+                _shared_batch(model, groups[s:s + batch_size], pad, device, record)
     finally:
         bar.close()
         model.train(was)
     return out
+
+
+def _cache_kw(model) -> str:
+    """`cache` (transformers >= 5.2x) or the older `past_key_values`."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
+def _shared_batch(model, groups, pad: int, device, record) -> None:
+    """One batch of prefixes, then all their questions on copies of the prefixes' KV cache."""
+    import torch
+
+    ids, mask, pos = _left_pad([g[0] for g in groups], pad)
+    first = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device),
+                  use_cache=True, logits_to_keep=1)
+    cache = getattr(first, "cache", None)
+    cache = first.past_key_values if cache is None else cache
+    rows = [(g, i, own) for g, (_, qs) in enumerate(groups) for i, own in qs]
+    owner = torch.tensor([g for g, _, _ in rows], dtype=torch.long)
+    cache.reorder_cache(owner.to(device))
+    width = max(len(own) for _, _, own in rows)
+    q = torch.full((len(rows), width), pad, dtype=torch.long)  # right-padded: pads come after, unseen
+    qmask = torch.zeros((len(rows), width), dtype=torch.long)
+    start = mask.sum(1)[owner]
+    for r, (_, _, own) in enumerate(rows):
+        q[r, :len(own)] = torch.tensor(own)
+        qmask[r, :len(own)] = 1
+    qpos = start[:, None] + torch.arange(width)[None, :]
+    full_mask = torch.cat([mask[owner], qmask], 1)
+    logits = model(input_ids=q.to(device), attention_mask=full_mask.to(device), position_ids=qpos.to(device),
+                   use_cache=True, **{_cache_kw(model): cache}).logits
+    last = torch.tensor([len(own) - 1 for _, _, own in rows], device=logits.device)
+    record([i for _, i, _ in rows], logits[torch.arange(len(rows), device=logits.device), last])
 
 
 def accuracy(scores: np.ndarray, labels: list[bool]) -> float:
