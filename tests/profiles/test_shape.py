@@ -28,3 +28,12 @@ def test_placeholders_copied_from_the_prompt_are_not_profiles():
     assert not shape.is_valid("User identity: A, B, C; User interests: X, Y, Z")
     assert not shape.is_valid("User identity: phrase 1, phrase 2, phrase 3; User interests: a b, c d, e f")
     assert not shape.is_valid("User identity: student, student, parent; User interests: space, war, love")
+
+
+def test_cut_titles_and_bare_numbers_are_not_phrases():
+    # what an undertrained model wrote on ml-100k: titles cut at their commas, numbered placeholders
+    assert not shape.is_valid("User identity: My Best Friend's Wedding (, (Comedy, Romance); "
+                              "User interests: My Best Friend's Wedding (, (Comedy, Romance")
+    assert not shape.is_valid("User identity: 1, 2, 3; User interests: drama, comedy, action")
+    assert shape.is_valid("User identity: parent (two kids), film buff, 1990s viewer; "
+                          "User interests: Children's, Sci-Fi, Film-Noir")

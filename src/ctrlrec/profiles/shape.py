@@ -14,6 +14,15 @@ from dataclasses import dataclass
 N_PARTS = 3
 _LABEL = re.compile(r"user\s*identity\s*[:\-]|user\s*interests?\s*[:\-]", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(?:[A-Z]|phrase\s*\d|\.\.\.|…)$", re.IGNORECASE)  # copied from the prompt
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _phrase_ok(p: str) -> bool:
+    """A phrase has a letter and balanced brackets: not `1`, not a title cut at a comma (`Wedding (`)."""
+    return (not _PLACEHOLDER.match(p) and bool(_LETTER.search(p))
+            and p.count("(") == p.count(")") and p.count("[") == p.count("]"))
+
+
 _SPLIT = re.compile(r"\s*(?:,|;|\n|^\s*[-*]\s|\d+[.)]\s)\s*", re.MULTILINE)
 
 
@@ -25,9 +34,10 @@ class Profile:
     @property
     def valid(self) -> bool:
         """Exactly three phrases on each side, none of them a placeholder copied from the prompt
-        ('A', 'X', 'phrase 1'), none repeated on its side."""
+        ('A', 'X', 'phrase 1'), none without a letter or with unbalanced brackets (a title cut at
+        its comma), none repeated on its side."""
         return all(len(side) == N_PARTS and len(set(p.lower() for p in side)) == N_PARTS
-                   and not any(_PLACEHOLDER.match(p) for p in side)
+                   and all(_phrase_ok(p) for p in side)
                    for side in (self.identity, self.interests))
 
     def render(self) -> str:
