@@ -186,8 +186,8 @@ def test_validation_ties_keep_the_later_adapter(tmp_path):
                      GenerationConfig(max_new_tokens=4, batch_size=2))
     steps = []
     for step in (1, 2, 3, 4):
-        val._run(None, SimpleNamespace(global_step=step, epoch=0.0, is_world_process_zero=True, log_history=[]),
-                 model)
+        state = SimpleNamespace(global_step=step, epoch=0.0, is_world_process_zero=True, log_history=[])
+        val._run(None, state, model)
         steps.append(val.best["step"])
     assert steps == [1, 2, 3, 3]  # a tie moves to the later step; a lower score does not
     assert json.loads((tmp_path / "best" / "metrics.json").read_text())["step"] == 3

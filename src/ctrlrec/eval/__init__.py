@@ -1,7 +1,8 @@
 """Evaluation: every model and baseline on the same fixed test sets, scored by ctrlrec.scoring.
 
     rec = make_recommender("popularity", ds)            # or oracle:..., teacher:..., a chat model
-    summary = run_eval(rec, "~/.cache/ctrlrec/tasks/ml-100k", Catalog.from_frame(ds.catalog), out, EvalConfig())
+    summary = run_eval(rec, "~/.cache/ctrlrec/tasks/ml-100k", Catalog.from_frame(ds.catalog), out,
+                       EvalConfig())
     write_report([out, ...], "docs/results/ml-100k")
 
 Modules: runner (recommenders), harness (run, resume, summary), factory (recommenders by name),

@@ -8,7 +8,8 @@ import typer
 
 
 def pipeline_cmd(
-    config: Path = typer.Option(..., "--config", help="Pipeline TOML (see configs/, e.g. ml-100k-quick.toml)."),
+    config: Path = typer.Option(..., "--config",
+                                help="Pipeline TOML (see configs/, e.g. ml-100k-quick.toml)."),
     run_dir: str = typer.Option(None, "--run-dir", help="Run directory (default runs/pipeline-NAME)."),
     redo: list[str] = typer.Option([], "--redo", help="Run this stage again even if complete (repeatable)."),
     status: bool = typer.Option(False, "--status", help="Only show what is done and what is left."),

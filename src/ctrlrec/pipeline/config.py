@@ -160,7 +160,8 @@ class PipelineConfig:
 def _known(values: dict, names: set[str], table: str) -> None:
     unknown = sorted(set(values) - names)
     if unknown:
-        raise CtrlrecError(f"pipeline config [{table}]: unknown keys {unknown}; expected some of {sorted(names)}")
+        raise CtrlrecError(f"pipeline config [{table}]: unknown keys {unknown}; "
+                           f"expected some of {sorted(names)}")
 
 
 def _section(cls, values: dict, table: str):

@@ -60,7 +60,8 @@ class Stages:
         checks = {
             "data": lambda: (paths.home() / "datasets" / self.cfg.dataset / "meta.json").is_file(),
             "teacher": lambda: (d / "metrics.json").is_file(),
-            "tasks": lambda: (d / "train_manifest.json").is_file() and (d / "testsets_manifest.json").is_file(),
+            "tasks": lambda: ((d / "train_manifest.json").is_file()
+                              and (d / "testsets_manifest.json").is_file()),
             "sft": lambda: _status(d / "manifest.json") == "done",
             "rl": lambda: _status(d / "manifest.json") in ("done", "stopped (time budget)")
             and (d / "merged").is_dir(),

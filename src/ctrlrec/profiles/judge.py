@@ -5,9 +5,10 @@ logits of the first token of "Yes" and of "No" at that position decide. Batched,
 
 Questions that follow the same conversation (a profile asked about its held-out item and about its
 negative, the best-of-n ranking asks two per sample) share their prefix: it runs once, its KV cache
-is copied to each question, and only the questions' own tokens run again (`shared=True`; about half
-the work when every prefix has two questions). A conversation whose prefix does not tokenise as the
-start of the whole, or that has no other question, takes the plain path. Both give the same numbers.
+is copied to each question, and only the questions' own tokens run again (`shared=True`; 1.53x
+faster on ml-100k profiles with two questions each, `bench/judge.py`). A conversation whose prefix
+does not tokenise as the start of the whole, or that has no other question, takes the plain path.
+Both give the same numbers.
 """
 
 from __future__ import annotations

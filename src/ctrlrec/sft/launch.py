@@ -16,7 +16,8 @@ from ctrlrec.sft.config import SFTConfig
 
 
 def launch_command(config_json: Path, num_processes: int = 1, mixed_precision: str = "no",
-                   config_file: str | None = None, cpu: bool = False, extra: tuple[str, ...] = ()) -> list[str]:
+                   config_file: str | None = None, cpu: bool = False,
+                   extra: tuple[str, ...] = ()) -> list[str]:
     """The `accelerate launch` command line that trains the SFT config in `config_json`."""
     if num_processes < 1:
         raise CtrlrecError(f"[launch] num_processes = {num_processes}: expected a positive integer")

@@ -51,7 +51,8 @@ def _sizes(text: str | None) -> dict[str, int]:
 def build(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Path | None = typer.Option(None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
+    out: Path | None = typer.Option(
+        None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
     sizes: str | None = typer.Option(None, help="Counts per task, e.g. I0=2000,I1+=1000."),
     scale: float = typer.Option(1.0, help="Multiply the paper's Table 8 proportions."),
     general: str = typer.Option(
@@ -89,7 +90,8 @@ def build(
 def testset(
     dataset: str = typer.Option(..., help="A prepared dataset."),
     teacher: str = typer.Option(..., help="Teacher run directory (or 'popularity')."),
-    out: Path | None = typer.Option(None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
+    out: Path | None = typer.Option(
+        None, help="Output folder (default $CTRLREC_HOME/tasks/DATASET, where SFT looks)."),
     seed: int = typer.Option(0, help="Random seed."),
     teacher_top: int = typer.Option(100, help="Teacher ranking length stored per case."),
 ) -> None:
