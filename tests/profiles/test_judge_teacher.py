@@ -51,6 +51,30 @@ def test_shared_prefixes_give_the_plain_numbers_with_fewer_tokens():
     assert sum(seen) < plain_tokens  # the two shared prefixes ran once each, not once per question
 
 
+def test_judged_answers_are_cached_and_a_rerun_judges_only_the_new_ones(tmp_path):
+    model, tok = tiny_chat()
+    convs = [_conv("space", False), _conv("love", False), _conv("space", True), _conv("love", True)]
+    calls = []
+    hook = model.register_forward_pre_hook(lambda m, a, kw: calls.append(kw["input_ids"].shape[0]),
+                                           with_kwargs=True)
+    try:
+        first = log_odds(model, tok, convs[:2], batch_size=2, cache=GenerationCache(tmp_path / "c.jsonl"),
+                         fingerprint="fp")
+        assert calls and len(GenerationCache(tmp_path / "c.jsonl")) == 2
+        calls.clear()
+        again = log_odds(model, tok, convs, batch_size=2, cache=GenerationCache(tmp_path / "c.jsonl"),
+                         fingerprint="fp")  # a restart: the first two come from the file
+        assert sum(calls) == 1 + 2  # one new prefix, its two questions; nothing for the cached two
+    finally:
+        hook.remove()
+    np.testing.assert_array_equal(again[:2], first)
+    np.testing.assert_allclose(again, log_odds(model, tok, convs, batch_size=2), atol=1e-5)
+    calls.clear()
+    other = log_odds(model, tok, convs[:2], batch_size=2, cache=GenerationCache(tmp_path / "c.jsonl"),
+                     fingerprint="another model")
+    assert len(GenerationCache(tmp_path / "c.jsonl")) == 6 and len(other) == 2  # keyed by model too
+
+
 def test_unreachable_endpoint_is_one_clear_error(tmp_path):
     t = EndpointTeacher("http://127.0.0.1:9/v1", "big", GenerationCache(tmp_path / "c.jsonl"), timeout=2)
     with pytest.raises(CtrlrecError, match="127.0.0.1:9/v1.*unreachable"):
@@ -82,7 +106,7 @@ def test_self_teacher_keeps_the_sample_that_answers_round_2_best(tmp_path, monke
     monkeypatch.setattr(teacher_mod, "generate_cached",
                         lambda model, tok, prompts, *a, sample_seed=None, **k: samples[sample_seed])
 
-    def fake_log_odds(model, tok, convs, batch_size=16, progress=False):
+    def fake_log_odds(model, tok, convs, batch_size=16, progress=False, **cached):
         # "Yes" is likely when the profile mentions space and the question is about the space item
         out = []
         for c in convs:

@@ -13,11 +13,14 @@ Both give the same numbers.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from tqdm.auto import tqdm
 
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.llm.chat import render
+from ctrlrec.profiles.cache import key as cache_key
 
 
 def answer_ids(tok) -> tuple[int, int]:
@@ -63,8 +66,32 @@ def _groups(tok, conversations, enc) -> tuple[list[tuple[list[int], list[tuple[i
 
 
 def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
-             progress: bool = False, shared: bool = True) -> np.ndarray:
-    """log P(Yes) - log P(No) of the next answer of each conversation."""
+             progress: bool = False, shared: bool = True, cache=None, fingerprint: str = "") -> np.ndarray:
+    """log P(Yes) - log P(No) of the next answer of each conversation.
+
+    With a `GenerationCache` (and the model's `fingerprint`), answers already judged are read from
+    it and new ones appended every 8 batches, so a restarted run does not judge them again."""
+    out = np.zeros(len(conversations))
+    keys = [cache_key(fingerprint, "judge\n" + json.dumps(c, ensure_ascii=False, sort_keys=True))
+            for c in conversations] if cache is not None else None
+    todo = [i for i in range(len(conversations)) if keys is None or keys[i] not in cache]
+    for i in set(range(len(conversations))) - set(todo):
+        out[i] = float(cache[keys[i]])
+    step = len(todo) if cache is None else batch_size * 8
+    bar = tqdm(total=len(todo), desc="judge", unit="question", disable=not progress, leave=False)
+    try:
+        for s in range(0, len(todo), max(step, 1)):
+            idx = todo[s:s + step]
+            got = _judge(model, tok, [conversations[i] for i in idx], batch_size, shared, bar)
+            out[idx] = got
+            if cache is not None:
+                cache.add([(keys[i], repr(float(x))) for i, x in zip(idx, got, strict=True)])
+    finally:
+        bar.close()
+    return out
+
+
+def _judge(model, tok, conversations, batch_size: int, shared: bool, bar) -> np.ndarray:
     import torch
 
     yes, no = answer_ids(tok)
@@ -76,7 +103,6 @@ def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
     groups, plain = _groups(tok, conversations, enc) if shared else ([], list(range(len(enc))))
     was = model.training
     model.eval()
-    bar = tqdm(total=len(enc), desc="judge", unit="question", disable=not progress, leave=False)
 
     def record(idx, logits) -> None:
         lp = torch.log_softmax(logits.float(), -1)
@@ -96,7 +122,6 @@ def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
             for s in range(0, len(groups), batch_size):
                 _shared_batch(model, groups[s:s + batch_size], pad, device, record)
     finally:
-        bar.close()
         model.train(was)
     return out
 

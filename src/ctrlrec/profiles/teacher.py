@@ -63,7 +63,8 @@ class SelfTeacher(ModelTeacher):
                 for item, yes in (probes[i] if probes else None) or []:
                     convs.append(with_question(msgs, o, question(text, users[i], item)))
                     where.append((i, j, 1.0 if yes else -1.0))
-        lo = log_odds(self.model, self.tok, convs, self.batch_size, progress=True) if convs else []
+        lo = (log_odds(self.model, self.tok, convs, self.batch_size, progress=True, cache=self.cache,
+                       fingerprint=self.fp) if convs else [])
         score = np.zeros((len(prompts), width))
         count = np.zeros((len(prompts), width))
         for (i, j, sign), x in zip(where, lo, strict=True):

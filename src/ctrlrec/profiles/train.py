@@ -68,7 +68,8 @@ def round2_accuracy(ctx: ProfileContext, model, tok, fp: str, users, kind: str, 
         for item, yes in ctx.round2[u].questions():
             convs.append(with_question(p, answer, question(ctx.text, u, item)))
             labels.append(yes)
-    scores = log_odds(model, tok, convs, ctx.cfg.batch_size, progress=progress) if convs else []
+    scores = (log_odds(model, tok, convs, ctx.cfg.batch_size, progress=progress, cache=cache, fingerprint=fp)
+              if convs else [])
     return {"users": len(users), "questions": len(labels), "accuracy": accuracy(scores, labels)}
 
 
