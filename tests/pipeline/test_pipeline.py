@@ -125,7 +125,7 @@ def test_killed_in_sft_resumes_and_completes(setup):
     mf = run_pipeline(PipelineConfig.from_toml(config), progress=False)
     stages = mf["stages"]
     assert set(stages) == {"data", "teacher", "tasks", "sft", "rl", "eval", "report"}
-    assert all(r["status"] == "done" and "seconds" in r for r in stages.values())  # recorded, not judged
+    assert all(r["status"] == "done" for r in stages.values())
     assert stages["sft"]["attempts"] == 2 and stages["teacher"]["attempts"] == 1
     assert stages["sft"]["result"]["resumed_from"], "SFT started over instead of resuming"
     assert stages["sft"]["result"]["steps"] == 40
