@@ -15,6 +15,19 @@ from ctrlrec.errors import CtrlrecError
 from ctrlrec.llm.chat import prompt_text, stop_token_ids
 
 
+def left_pad(seqs: list[list[int]], pad: int):
+    """`(ids, attention_mask)` of token lists, left-padded to the longest: every row ends together."""
+    import torch
+
+    width = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, x in enumerate(seqs):
+        ids[row, width - len(x):] = torch.tensor(x, dtype=torch.long)
+        mask[row, width - len(x):] = 1
+    return ids, mask
+
+
 @dataclass
 class GenerationConfig:
     max_new_tokens: int = 320  # a top-10 list of movie titles is ~150 tokens; leave room for k up to 15
@@ -65,13 +78,8 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
     try:
         for start in range(0, len(order), cfg.batch_size):
             idx = order[start : start + cfg.batch_size]
-            width = max(len(encoded[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):  # left padding: the answer starts right after every prompt
-                n = len(encoded[i])
-                ids[row, width - n :] = torch.tensor(encoded[i])
-                mask[row, width - n :] = 1
+            ids, mask = left_pad([encoded[i] for i in idx], pad)  # answers start right after every prompt
+            width = ids.shape[1]
             extra = {}
             proc = processors(idx) if processors is not None else None
             if proc is not None:

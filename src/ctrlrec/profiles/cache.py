@@ -3,8 +3,8 @@
 Each row is {"key", "text"}; the key is sha256(model fingerprint + prompt text), so a second build
 with the same model and prompts reuses every answer and an interrupted build resumes where it
 stopped. Round-2 judgements (`judge.log_odds` with a cache) live in the same file under keys of
-their own, their log-odds written as text. Appends are flushed and fsynced per batch; a torn last line (a kill mid-write) is ignored
-on reading, which loses at most that batch.
+their own, their log-odds written as text. Appends are flushed and fsynced per batch; a torn last
+line (a kill mid-write) is ignored on reading, which loses at most that batch.
 """
 
 from __future__ import annotations

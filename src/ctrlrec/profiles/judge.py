@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.llm.chat import render
+from ctrlrec.llm.generate import left_pad
 from ctrlrec.profiles.cache import key as cache_key
 
 
@@ -34,14 +35,8 @@ def answer_ids(tok) -> tuple[int, int]:
 
 
 def _left_pad(seqs: list[list[int]], pad: int):
-    import torch
-
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for r, s in enumerate(seqs):
-        ids[r, width - len(s):] = torch.tensor(s)
-        mask[r, width - len(s):] = 1
+    """`ctrlrec.llm.generate.left_pad` plus the positions (0 at each row's first real token)."""
+    ids, mask = left_pad(seqs, pad)
     return ids, mask, (mask.cumsum(1) - 1).clamp(min=0)
 
 
@@ -50,8 +45,13 @@ def _groups(tok, conversations, enc) -> tuple[list[tuple[list[int], list[tuple[i
     and the indices left to the plain path."""
     by_prefix: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
     plain = []
+    seen: dict[str, list[int]] = {}  # the questions of one prefix render and tokenise it once
     for i, conv in enumerate(conversations):
-        pre = tok(render(tok, conv[:-1]), add_special_tokens=False)["input_ids"] if len(conv) > 1 else []
+        head = json.dumps(conv[:-1], sort_keys=True)
+        if head not in seen:
+            seen[head] = (tok(render(tok, conv[:-1]), add_special_tokens=False)["input_ids"]
+                          if len(conv) > 1 else [])
+        pre = seen[head]
         if pre and len(pre) < len(enc[i]) and enc[i][:len(pre)] == pre:
             by_prefix.setdefault(tuple(pre), []).append((i, enc[i][len(pre):]))
         else:
@@ -74,9 +74,12 @@ def log_odds(model, tok, conversations: list[list[dict]], batch_size: int = 16,
     out = np.zeros(len(conversations))
     keys = [cache_key(fingerprint, "judge\n" + json.dumps(c, ensure_ascii=False, sort_keys=True))
             for c in conversations] if cache is not None else None
-    todo = [i for i in range(len(conversations)) if keys is None or keys[i] not in cache]
-    for i in set(range(len(conversations))) - set(todo):
-        out[i] = float(cache[keys[i]])
+    todo = []
+    for i in range(len(conversations)):
+        if keys is not None and keys[i] in cache:
+            out[i] = float(cache[keys[i]])
+        else:
+            todo.append(i)
     step = len(todo) if cache is None else batch_size * 8
     bar = tqdm(total=len(todo), desc="judge", unit="question", disable=not progress, leave=False)
     try:
@@ -119,8 +122,9 @@ def _judge(model, tok, conversations, batch_size: int, shared: bool, bar) -> np.
                                position_ids=pos.to(device), logits_to_keep=1).logits[:, -1]
                 record(idx, logits)
             groups.sort(key=lambda g: -len(g[0]))
+            kw = _cache_kw(model) if groups else ""
             for s in range(0, len(groups), batch_size):
-                _shared_batch(model, groups[s:s + batch_size], pad, device, record)
+                _shared_batch(model, groups[s:s + batch_size], pad, device, record, kw)
     finally:
         model.train(was)
     return out
@@ -134,7 +138,7 @@ def _cache_kw(model) -> str:
     return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
 
-def _shared_batch(model, groups, pad: int, device, record) -> None:
+def _shared_batch(model, groups, pad: int, device, record, cache_kw: str) -> None:
     """One batch of prefixes, then all their questions on copies of the prefixes' KV cache."""
     import torch
 
@@ -156,7 +160,7 @@ def _shared_batch(model, groups, pad: int, device, record) -> None:
     qpos = start[:, None] + torch.arange(width)[None, :]
     full_mask = torch.cat([mask[owner], qmask], 1)
     logits = model(input_ids=q.to(device), attention_mask=full_mask.to(device), position_ids=qpos.to(device),
-                   use_cache=True, **{_cache_kw(model): cache}).logits
+                   use_cache=True, **{cache_kw: cache}).logits
     last = torch.tensor([len(own) - 1 for _, _, own in rows], device=logits.device)
     record([i for _, i, _ in rows], logits[torch.arange(len(rows), device=logits.device), last])
 

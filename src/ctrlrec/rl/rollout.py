@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ctrlrec.llm.chat import prompt_text, stop_token_ids
+from ctrlrec.llm.generate import left_pad
 
 
 @dataclass
@@ -58,13 +59,8 @@ def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, t
     policy.train(False)
     for s in range(0, len(order), batch_size):
         rows = order[s: s + batch_size]
-        width = max(len(encoded[flat[j]]) for j in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, j in enumerate(rows):
-            e = encoded[flat[j]]
-            ids[r, width - len(e):] = torch.tensor(e)
-            mask[r, width - len(e):] = 1
+        ids, mask = left_pad([encoded[flat[j]] for j in rows], pad)
+        width = ids.shape[1]
         with torch.inference_mode():
             # top_k=0: no truncation, so the tokens come from exactly the tempered softmax that
             # PPO's ratio assumes
