@@ -19,6 +19,7 @@ from ctrlrec.manifest import manifest
 from ctrlrec.profiles import shape
 from ctrlrec.profiles.cache import GenerationCache, fingerprint_of, generate_cached
 from ctrlrec.profiles.config import ProfilesConfig
+from ctrlrec.profiles.constrain import heads
 from ctrlrec.profiles.context import ProfileContext, build_context
 from ctrlrec.profiles.prompts import collaborative_messages, item_messages, profile_messages
 
@@ -112,7 +113,8 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
     before = len(cache)
     t0 = time.perf_counter()
     raw = generate_cached(model, tok, user_prompts(ctx, users, kind), cache, fp, cfg.batch_size,
-                          cfg.max_new_tokens, desc="user profiles", progress=progress)
+                          cfg.max_new_tokens, desc="user profiles", progress=progress,
+                          heads=heads(users, kind) if cfg.constrain else None)
     t_users = time.perf_counter() - t0
     made_users = len(cache) - before
     profiles = {u: first_profile(r, u) for u, r in zip(users, raw, strict=True)}
@@ -124,7 +126,8 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
     if cfg.item_profiles:
         items, prompts = item_prompts(ctx, profiles)
         raw_items = generate_cached(model, tok, prompts, cache, fp, cfg.batch_size, cfg.max_new_tokens,
-                                    desc="item profiles", progress=progress)
+                                    desc="item profiles", progress=progress,
+                                    heads=heads(items) if cfg.constrain else None)
         item_rows = [{"item": i, "profile": shape.canonical(r), "valid": shape.is_valid(r)}
                      for i, r in zip(items, raw_items, strict=True)]
         _write_jsonl(out / "items.jsonl", item_rows)

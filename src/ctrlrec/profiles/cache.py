@@ -76,9 +76,13 @@ class GenerationCache:
 
 def generate_cached(model, tok, prompts: list[list[dict]], cache: GenerationCache, fingerprint: str,
                     batch_size: int = 16, max_new_tokens: int = 48, desc: str = "profiles",
-                    progress: bool = True, sample_seed: int | None = None) -> list[str]:
+                    progress: bool = True, sample_seed: int | None = None,
+                    heads: list[list[str]] | None = None) -> list[str]:
     """Answers to `prompts`, generated (greedy, or sampled with `sample_seed`) only where not cached.
 
+    heads: per prompt, the heads of the profiles its answer holds (`[""]` for one bare profile,
+    `["User 3: ", "User 8: "]` for a user and a neighbour): decoding is then shape-constrained
+    (`constrain.py`) and `max_new_tokens` grows to what the shape needs. None: free decoding.
     The bar counts profiles, so its rate is profiles per second.
     """
     from tqdm.auto import tqdm
@@ -88,16 +92,31 @@ def generate_cached(model, tok, prompts: list[list[dict]], cache: GenerationCach
 
     texts = [prompt_text(tok, p) for p in prompts]
     tag = fingerprint if sample_seed is None else f"{fingerprint}|sample{sample_seed}"
-    keys = [key(tag, t) for t in texts]
+    if heads is None:
+        keys = [key(tag, t) for t in texts]
+    else:  # a constrained answer is keyed by its heads too
+        keys = [key(f"{tag}|shape", f"{t}\n{json.dumps(h)}") for t, h in zip(texts, heads, strict=True)]
     todo = list(dict.fromkeys(k for k in keys if k not in cache))
     by_key = {k: t for k, t in zip(keys, texts, strict=True)}
+    processors = None
+    if heads is not None and todo:
+        from ctrlrec.llm.chat import stop_token_ids
+        from ctrlrec.profiles.constrain import ShapeDecoder
+
+        shaper = ShapeDecoder(tok, stop_token_ids(tok, model))
+        by_heads = {k: h for k, h in zip(keys, heads, strict=True)}
+        max_new_tokens = max(max_new_tokens, max(shaper.budget(h) for h in heads))
     cfg = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size,
                            do_sample=sample_seed is not None, temperature=0.9,
                            seed=sample_seed or 0)
     bar = tqdm(total=len(todo), desc=desc, unit="profile", disable=not progress, dynamic_ncols=True)
     for s in range(0, len(todo), batch_size):
         chunk = todo[s:s + batch_size]
-        answers = generate(model, tok, [by_key[k] for k in chunk], cfg, progress=False)
+        if heads is not None:
+            def processors(idx, chunk=chunk):
+                return shaper.processor([by_heads[chunk[i]] for i in idx])
+        answers = generate(model, tok, [by_key[k] for k in chunk], cfg, progress=False,
+                           processors=processors)
         cache.add(list(zip(chunk, answers, strict=True)))
         bar.update(len(chunk))
     bar.close()

@@ -20,6 +20,8 @@ _CF_RUN = typer.Option(None, help="LightGCN run on the same split and seed, for 
 _USERS = typer.Option(0, help="Only the first N users (0 = all).")
 _THREADS = typer.Option(0, help="torch CPU threads (0 = torch default).")
 _DEVICE = typer.Option("auto", help="auto, cpu or cuda.")
+_CONSTRAIN = typer.Option(True, "--constrain/--free", help="Shape-constrained decoding (every profile "
+                          "has the fixed shape; the model picks the words) or free text.")
 
 
 def _cfg(**kw):
@@ -42,6 +44,7 @@ def build(
     batch_size: int = typer.Option(16, help="Prompts per generate call."),
     max_new_tokens: int = typer.Option(48, help="Tokens per profile."),
     item_profiles: bool = typer.Option(True, help="Also write item profiles."),
+    constrain: bool = _CONSTRAIN,
     out: Path | None = typer.Option(None, help="Run directory (default runs/profiles-DATASET-SPLIT-MODEL)."),
     device: str = _DEVICE, threads: int = _THREADS,
 ) -> None:
@@ -50,7 +53,7 @@ def build(
 
     cfg = _cfg(dataset=dataset, model=model, split=split, seed=seed, cold_share=cold_share, cf_run=cf_run,
                m=m, users=users, batch_size=batch_size, max_new_tokens=max_new_tokens,
-               item_profiles=item_profiles, device=device, threads=threads)
+               item_profiles=item_profiles, constrain=constrain, device=device, threads=threads)
     out = out or Path("runs") / f"profiles-{Path(dataset).name}-{split}-{Path(model).name}"
     info = run_build(cfg, out, prompt=prompt)
     rate = info["profiles_per_s"]
@@ -71,7 +74,7 @@ def train(
     stages: str = typer.Option("single,two-round", help="Comma-separated: single, two-round."),
     epochs: float = typer.Option(1.0, help="SFT epochs per stage."),
     eval_share: float = typer.Option(0.1, help="Users held out for round-2 accuracy."),
-    users: int = _USERS,
+    users: int = _USERS, constrain: bool = _CONSTRAIN,
     out: Path | None = typer.Option(None, help="Run directory (default runs/profiles-train-DATASET-SPLIT)."),
     device: str = _DEVICE, threads: int = _THREADS,
 ) -> None:
@@ -84,7 +87,7 @@ def train(
         raise CtrlrecError(f"--stages {stages}: expected a comma-separated list of single, two-round")
     cfg = _cfg(dataset=dataset, model=model, split=split, seed=seed, cold_share=cold_share, cf_run=cf_run,
                teacher=teacher, teacher_model=teacher_model, best_of=best_of, epochs=epochs,
-               eval_share=eval_share, users=users, device=device, threads=threads)
+               eval_share=eval_share, users=users, constrain=constrain, device=device, threads=threads)
     out = out or Path("runs") / f"profiles-train-{Path(dataset).name}-{split}"
     metrics = run_train(cfg, out, chosen)
     table = Table(title=f"round-2 accuracy, {metrics['held_out_users']} held-out users "

@@ -27,6 +27,7 @@ class ProfilesConfig:
     item_profiles: bool = True        # also write item profiles (items with training interactions)
     batch_size: int = 16              # prompts per generate call
     max_new_tokens: int = 48          # a fixed-shape profile is ~30 tokens
+    constrain: bool = True            # shape-constrained decoding (constrain.py); False = free text
     # --- teacher and tuning (`profiles train`)
     teacher: str = "self"             # self (best-of-n), a local model, or an http(s) endpoint (/v1)
     teacher_model: str | None = None  # the served model's name, for an endpoint teacher

@@ -17,7 +17,7 @@ _PLACEHOLDER = re.compile(r"^(?:[A-Z]|phrase\s*\d|\.\.\.|…)$", re.IGNORECASE) 
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-def _phrase_ok(p: str) -> bool:
+def phrase_ok(p: str) -> bool:
     """A phrase has a letter and balanced brackets: not `1`, not a title cut at a comma (`Wedding (`)."""
     return (not _PLACEHOLDER.match(p) and bool(_LETTER.search(p))
             and p.count("(") == p.count(")") and p.count("[") == p.count("]"))
@@ -37,7 +37,7 @@ class Profile:
         ('A', 'X', 'phrase 1'), none without a letter or with unbalanced brackets (a title cut at
         its comma), none repeated on its side."""
         return all(len(side) == N_PARTS and len(set(p.lower() for p in side)) == N_PARTS
-                   and all(_phrase_ok(p) for p in side)
+                   and all(phrase_ok(p) for p in side)
                    for side in (self.identity, self.interests))
 
     def render(self) -> str:
@@ -52,6 +52,13 @@ def render(identity, interests) -> str:
 def _phrases(text: str) -> tuple[str, ...]:
     parts = [p.strip(" .;:-*\"'\t") for p in _SPLIT.split(text)]
     return tuple(p for p in parts if p)
+
+
+def single_phrase(text: str) -> str | None:
+    """The one phrase `text` parses to between two separators; None if it parses to none or several
+    (`1. Drama` is `Drama`; `Top 10. Movies` is two)."""
+    parts = _phrases(text)
+    return parts[0] if len(parts) == 1 else None
 
 
 def parse(text: str) -> Profile:

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.profiles import shape
 from ctrlrec.profiles.cache import GenerationCache, generate_cached
+from ctrlrec.profiles.constrain import heads
 from ctrlrec.profiles.judge import log_odds
 from ctrlrec.profiles.prompts import question, with_question
 
@@ -31,13 +32,17 @@ class ModelTeacher:
     """Greedy profiles from a local model."""
 
     def __init__(self, model, tok, name: str, fingerprint: str, cache: GenerationCache,
-                 batch_size: int = 16, max_new_tokens: int = 48):
+                 batch_size: int = 16, max_new_tokens: int = 48, constrain: bool = True):
         self.model, self.tok, self.name, self.fp, self.cache = model, tok, name, fingerprint, cache
-        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+        self.batch_size, self.max_new_tokens, self.constrain = batch_size, max_new_tokens, constrain
+
+    def _generate(self, prompts, desc: str, sample_seed: int | None = None) -> list[str]:
+        return generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
+                               self.max_new_tokens, desc=desc, sample_seed=sample_seed,
+                               heads=heads(prompts) if self.constrain else None)
 
     def write(self, prompts: list[list[dict]], probes=None, text=None, users=None, extra=None) -> list[str]:
-        return generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
-                               self.max_new_tokens, desc=f"teacher {self.name}")
+        return self._generate(prompts, f"teacher {self.name}")
 
 
 class SelfTeacher(ModelTeacher):
@@ -51,8 +56,7 @@ class SelfTeacher(ModelTeacher):
 
     def write(self, prompts, probes=None, text=None, users=None, extra=None) -> list[str]:
         """`extra`: per prompt, more candidates (the data-written profile) ranked beside the samples."""
-        cands = [generate_cached(self.model, self.tok, prompts, self.cache, self.fp, self.batch_size,
-                                 self.max_new_tokens, desc=f"sample {k + 1}/{self.n}", sample_seed=k + 1)
+        cands = [self._generate(prompts, f"sample {k + 1}/{self.n}", sample_seed=k + 1)
                  for k in range(self.n)]
         options = [[shape.canonical(c[i]) for c in cands] + list(extra[i] if extra else [])
                    for i in range(len(prompts))]
@@ -127,10 +131,11 @@ class EndpointTeacher:
 
 def make_teacher(spec: str, model, tok, fingerprint: str, cache: GenerationCache, best_of: int = 4,
                  teacher_model: str | None = None, batch_size: int = 16, max_new_tokens: int = 48,
-                 placement=None):
+                 placement=None, constrain: bool = True):
     """The teacher named by `spec`: 'self', an http(s) endpoint, or a local model name/folder/run."""
     if spec == "self":
-        return SelfTeacher(model, tok, "self", fingerprint, cache, batch_size, max_new_tokens, n=best_of)
+        return SelfTeacher(model, tok, "self", fingerprint, cache, batch_size, max_new_tokens, constrain,
+                           n=best_of)
     if spec.startswith(("http://", "https://")):
         return EndpointTeacher(spec, teacher_model, cache, max_tokens=max_new_tokens + 16)
     from pathlib import Path
@@ -140,7 +145,7 @@ def make_teacher(spec: str, model, tok, fingerprint: str, cache: GenerationCache
     t_model, t_tok = load_any(spec, placement)
     folder = Path(spec) if Path(spec).is_dir() else Path(resolve(spec))
     return ModelTeacher(t_model, t_tok, spec, fingerprint_or(folder, spec), cache, batch_size,
-                        max_new_tokens)
+                        max_new_tokens, constrain)
 
 
 def fingerprint_or(folder, name: str) -> str:

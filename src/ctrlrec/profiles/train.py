@@ -21,6 +21,7 @@ from ctrlrec.profiles import rounds, shape
 from ctrlrec.profiles.build import MARKER, first_profile, model_fingerprint
 from ctrlrec.profiles.cache import GenerationCache, generate_cached
 from ctrlrec.profiles.config import ProfilesConfig
+from ctrlrec.profiles.constrain import heads
 from ctrlrec.profiles.context import ProfileContext, build_context
 from ctrlrec.profiles.facts import Facts
 from ctrlrec.profiles.judge import accuracy, log_odds
@@ -60,7 +61,8 @@ def round2_accuracy(ctx: ProfileContext, model, tok, fp: str, users, kind: str, 
     prompts = [round1_prompt(ctx, u) if kind == "collaborative" else single_prompt(ctx, u) for u in users]
     answers = generate_cached(model, tok, prompts, cache, fp, ctx.cfg.batch_size,
                               ctx.cfg.max_new_tokens * (1 + ctx.cfg.m if kind == "collaborative" else 1),
-                              desc="round 1", progress=progress)
+                              desc="round 1", progress=progress,
+                              heads=heads(users, kind, ctx.neighbours) if ctx.cfg.constrain else None)
     convs, labels = [], []
     for u, p, a in zip(users, prompts, answers, strict=True):
         own = first_profile(a, u) if kind == "collaborative" else shape.canonical(a)
@@ -124,7 +126,7 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
     model, tok, fp = loaded or _load(cfg.model, cfg)
     cache = GenerationCache(out / "cache.jsonl")
     teacher = make_teacher(cfg.teacher, model, tok, fp, cache, cfg.best_of, cfg.teacher_model,
-                           cfg.batch_size, cfg.max_new_tokens)
+                           cfg.batch_size, cfg.max_new_tokens, constrain=cfg.constrain)
     held = ctx.eval_users()
     users = ctx.users
     targets = teacher_profiles(ctx, teacher, users, no_probe=held)
@@ -160,7 +162,8 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
         metrics["round2"]["single"] = round2_accuracy(ctx, tuned, ttok, tfp, held, "single", cache, progress)
         # step 3: the tuned model writes every user's profile; these are the two-round targets
         texts = generate_cached(tuned, ttok, [single_prompt(ctx, u) for u in users], cache, tfp,
-                                cfg.batch_size, cfg.max_new_tokens, desc="tuned profiles", progress=progress)
+                                cfg.batch_size, cfg.max_new_tokens, desc="tuned profiles", progress=progress,
+                                heads=heads(users) if cfg.constrain else None)
         step3 = {u: shape.canonical(t) for u, t in zip(users, texts, strict=True)}
         write_jsonl(out / "step3.jsonl", [{"user": u, "profile": t, "valid": shape.is_valid(t)}
                                           for u, t in step3.items()])
