@@ -1,0 +1,40 @@
+#!/bin/bash
+# RecLM's ablation on ml-100k (docs/profiles.md): tune, refine, build, then `cf compare`, one split
+# at a time, at the CPU scale of docs/results.md (tuning on the first 200 users, best-of-2, user
+# profiles only). Every step resumes or reads its cache, so a stopped run is simply started again.
+#   bash bench/profiles_ablation.sh random        # then: cold-item
+# CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared.
+set -euo pipefail
+S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
+export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
+C=.venv/bin/ctrlrec
+CF=${CF:-runs/cf-ablation-ml-100k/$S-lightgcn-none}
+MODELS=${MODELS:-biasmf,lightgcn}
+P=runs/prof-train-$S
+common=(--dataset ml-100k --split "$S" --seed 2024 --cf-run "$CF" --threads 2)
+s() { echo "=== $(date +%T) $*"; }
+done_() { [ -f "$1/manifest.json" ]; }
+
+s "cf lightgcn ($S)"
+done_ "$CF" || $C cf train --dataset ml-100k --model lightgcn --split "$S" --side none --batch-size 4096 \
+    --lr 0.01 --epochs 100 --patience 5 --seed 2024 --threads 1 --device cpu --out "$CF"
+s "profiles train ($S)"
+done_ "$P" || $C profiles train "${common[@]}" --users 200 --best-of 2 --eval-share 0.2 --out "$P"
+for m in single two-round; do
+    s "build $m ($S)"
+    done_ "runs/prof-$m-$S" || $C profiles build "${common[@]}" --model "$P/$m" --no-item-profiles \
+        --out "runs/prof-$m-$S"
+done
+s "profiles rl ($S)"
+done_ "runs/prof-rl-$S" || $C profiles rl "${common[@]}" --tuned "$P/two-round" --train-run "$P" \
+    --users 200 --steps "${RL_STEPS:-50}" --out "runs/prof-rl-$S"
+s "build rl ($S)"
+done_ "runs/prof-rl-build-$S" || $C profiles build "${common[@]}" --model "runs/prof-rl-$S" \
+    --no-item-profiles --out "runs/prof-rl-build-$S"
+s "cf compare ($S)"
+OMP_NUM_THREADS=1 $C cf compare --dataset ml-100k --split "$S" --models "$MODELS" --seed 2024 \
+    --side none,text,profiles-single,profiles-two,profiles-rl \
+    --profiles "single=runs/prof-single-{split},two=runs/prof-two-round-{split},rl=runs/prof-rl-build-{split}" \
+    --batch-size 4096 --lr 0.01 --epochs 100 --patience 5 --threads 1 --device cpu \
+    --out runs/cf-ablation-ml-100k
+s done
