@@ -48,6 +48,13 @@ def write_json(path: str | Path, obj) -> None:
         fh.write("\n")
 
 
+def write_jsonl(path: str | Path, rows) -> None:
+    """Write one JSON object per line, atomically."""
+    with atomic_file(path) as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
 @contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary directory; on success it becomes `path` (replacing any old one)."""

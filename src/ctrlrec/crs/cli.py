@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -58,11 +57,9 @@ def simulate_cmd(
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    from ctrlrec.atomic import atomic_file
+    from ctrlrec.atomic import write_jsonl
 
-    with atomic_file(path) as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_jsonl(path, rows)
 
 
 @app.command("sft-data")

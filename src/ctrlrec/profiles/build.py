@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.atomic import write_json, write_jsonl
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.manifest import manifest
 from ctrlrec.profiles import shape
@@ -80,12 +80,6 @@ def item_prompts(ctx: ProfileContext, profiles: dict[int, str]) -> tuple[list[in
     return items, prompts
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    with atomic_file(path) as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-
-
 def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: bool = True,
           loaded=None) -> dict:
     """Write the profiles of `cfg.model` into `out`; returns the manifest. `loaded` = (model, tok,
@@ -121,7 +115,7 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
     rows = [{"user": u, "profile": profiles[u], "valid": shape.is_valid(profiles[u]), "raw": r,
              "history": ctx.histories[u][-cfg.history_cap:], "neighbours": ctx.neighbours[u],
              "neighbour_source": ctx.source[u]} for u, r in zip(users, raw, strict=True)]
-    _write_jsonl(out / "users.jsonl", rows)
+    write_jsonl(out / "users.jsonl", rows)
     item_rows: list[dict] = []
     if cfg.item_profiles:
         items, prompts = item_prompts(ctx, profiles)
@@ -130,7 +124,7 @@ def build(cfg: ProfilesConfig, out: str | Path, prompt: str = "auto", progress: 
                                     heads=heads(items) if cfg.constrain else None)
         item_rows = [{"item": i, "profile": shape.canonical(r), "valid": shape.is_valid(r)}
                      for i, r in zip(items, raw_items, strict=True)]
-        _write_jsonl(out / "items.jsonl", item_rows)
+        write_jsonl(out / "items.jsonl", item_rows)
     else:
         (out / "items.jsonl").unlink(missing_ok=True)  # never plug in item profiles of an older build
     sources: dict[str, int] = {}

@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.atomic import write_json, write_jsonl
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.manifest import manifest
 from ctrlrec.profiles import rounds, shape
@@ -34,12 +34,6 @@ from ctrlrec.profiles.samples import (
     two_round_samples,
 )
 from ctrlrec.profiles.teacher import make_teacher
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    with atomic_file(path) as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def teacher_profiles(ctx: ProfileContext, teacher, users: list[int], no_probe=()) -> dict[int, str]:

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ctrlrec import intents as wording
-from ctrlrec.atomic import atomic_file, write_json
+from ctrlrec.atomic import write_json, write_jsonl
 from ctrlrec.manifest import manifest
 from ctrlrec.scoring import Catalog
 from ctrlrec.tasks.config import TaskConfig
@@ -90,12 +90,6 @@ def _checked(catalog: Catalog, batch: list[dict], report: dict) -> list[dict]:
             report["refused"][sample["task"]] += 1
             report["refusal_reasons"][why] += 1
     return kept
-
-
-def write_jsonl(path: str | Path, rows: list[dict]) -> None:
-    with atomic_file(path) as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
