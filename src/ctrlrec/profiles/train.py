@@ -76,7 +76,7 @@ def _sft(cfg: ProfilesConfig, base: str, train_file: Path, out: Path, progress: 
     sft = SFTConfig(model=base, train_file=str(train_file), output_dir=str(out), seed=cfg.seed,
                     max_length=cfg.max_length, lora_r=cfg.lora_r, learning_rate=cfg.learning_rate,
                     batch_size=cfg.sft_batch_size, grad_accum=cfg.grad_accum, epochs=cfg.epochs,
-                    eval_every=0, save_every=50, device=cfg.device)
+                    eval_every=0, save_every=10, device=cfg.device)  # ~1 min a step on CPU
     sft.check()
     return train(sft, None, resume=True, progress=progress)
 
