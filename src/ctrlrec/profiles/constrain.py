@@ -69,20 +69,20 @@ class ShapeDecoder:
             raise CtrlrecError(f"tokenizer: the glue {text!r} starts with a phrase token")
         return ids
 
-    def plan(self, heads: Sequence[str]) -> list[list[int]]:
-        """The literals of one row: heads[j] + "User identity:" opens profile j; after the last
+    def plan(self, row: Sequence[str]) -> list[list[int]]:
+        """The literals of one row: row[j] + "User identity:" opens profile j; after the last
         profile, the end of turn."""
-        if not heads:
+        if not row:
             raise CtrlrecError("shape-constrained decoding: expected at least one profile head per row")
         out = []
-        for j, h in enumerate(heads):
+        for j, h in enumerate(row):
             out.append(self.literal(("\n" if j else "") + h + IDENTITY, after_phrase=j > 0))
             out += [self.comma, self.comma, self.interests, self.comma, self.comma]
         return out + [[self.end]]
 
-    def budget(self, heads: Sequence[str]) -> int:
+    def budget(self, row: Sequence[str]) -> int:
         """New tokens that always suffice for a row with these heads."""
-        return sum(len(x) for x in self.plan(heads)) + 6 * len(heads) * self.phrase_tokens
+        return sum(len(x) for x in self.plan(row)) + 6 * len(row) * self.phrase_tokens
 
     def processor(self, rows: Sequence[Sequence[str]]) -> ShapeLogits:
         return ShapeLogits(self, [self.plan(h) for h in rows])
