@@ -155,3 +155,60 @@ def test_self_teacher_falls_back_to_the_extra_candidate(tmp_path, monkeypatch):
     extra = "User identity: avid viewer, niche taste, mostly 1990s titles; User interests: War, Drama, Comedy"
     best = t.write([[{"role": "user", "content": "u0"}]], None, None, [0], extra=[[extra]])
     assert best == [extra]
+
+
+def _judged_teacher(tmp_path, monkeypatch, judge_right: bool, users: int):
+    """A self teacher whose one sample ("space") always scores high, and a judge that answers the
+    data-written profile's questions right (or wrong for half of them)."""
+    import ctrlrec.profiles.teacher as teacher_mod
+
+    sample = "User identity: student, parent, engineer; User interests: space, war, story"
+    monkeypatch.setattr(teacher_mod, "generate_cached",
+                        lambda model, tok, prompts, *a, **k: [sample] * len(prompts))
+
+    def fake_log_odds(model, tok, convs, batch_size=16, progress=False, **cached):
+        out, n = [], 0
+        for c in convs:
+            yes = "Space" in c[-1]["content"]  # the probe's right answer
+            if "space" in c[-2]["content"]:
+                out.append(5.0 if yes else -5.0)  # the sample: always right, very sure
+            else:
+                right = judge_right or n % 2 == 0  # data-written: right, or right for half
+                n += 1
+                out.append((1.0 if yes else -1.0) * (1 if right else -1))
+        return np.array(out)
+
+    monkeypatch.setattr(teacher_mod, "log_odds", fake_log_odds)
+    import pandas as pd
+
+    from ctrlrec.profiles.prompts import ItemText
+
+    text = ItemText(pd.DataFrame({"item_id": [0, 1], "title": ["Space war", "Love story"],
+                                  "categories": [[], []]}))
+    t = teacher_mod.SelfTeacher(None, None, "self", "fp", GenerationCache(tmp_path / "c.jsonl"), n=1)
+    extra = "User identity: avid viewer, niche taste, mostly 1990s titles; User interests: War, Drama, Comedy"
+    prompts = [[{"role": "user", "content": f"u{u}"}] for u in range(users)]
+    probes = [[(0, True), (1, False)] for _ in range(users)]
+    best = t.write(prompts, probes, text, list(range(users)), extra=[[extra]] * users)
+    return t, best, sample, extra
+
+
+def test_self_teacher_ranks_when_its_judge_beats_chance(tmp_path, monkeypatch):
+    t, best, sample, _ = _judged_teacher(tmp_path, monkeypatch, judge_right=True, users=4)
+    assert t.judge["questions"] == 8 and t.judge["accuracy"] == 1.0 and t.judge["ranked"]
+    assert best == [sample] * 4  # the judge is trusted: the better-scored sample wins
+
+
+def test_self_teacher_keeps_the_data_written_profile_when_its_judge_is_at_chance(tmp_path, monkeypatch):
+    t, best, _, extra = _judged_teacher(tmp_path, monkeypatch, judge_right=False, users=4)
+    assert t.judge["accuracy"] == 0.5 and not t.judge["ranked"] and t.judge["p_value"] > 0.5
+    assert best == [extra] * 4  # its ranking is noise: every target is the data-written profile
+
+
+def test_judge_test_is_the_exact_one_sided_binomial():
+    from ctrlrec.profiles.teacher import judge_test
+
+    assert judge_test(5, 5, 0.05)["p_value"] == 1 / 32
+    assert judge_test(0, 0, 0.05)["ranked"] is False
+    r = judge_test(170, 320, 0.05)  # 53% of 320: not enough
+    assert not r["ranked"] and 0.1 < r["p_value"] < 0.2

@@ -3,7 +3,11 @@
 - `self` (default): the model's own best-of-n samples, plus the profile written from the data alone
   (`facts.py`), ranked by how well each profile lets the same model answer round 2 for that user
   (mean signed log-odds of the right answer on the held-out item and on a negative); the best valid
-  one is the target, so a model that never keeps the shape still yields targets.
+  one is the target, so a model that never keeps the shape still yields targets. The ranking is
+  trusted only when the judge can answer: if, with the data-written profiles, its answers are not
+  better than chance (one-sided binomial test, p >= `alpha`, over all ranked questions), the
+  data-written profile is every user's target (a small base model on CPU: its ranking is noise, and
+  it picked its own junk samples for most users). `judge` records the test.
 - a local model (registry name, folder or run): its greedy profile.
 - an OpenAI-compatible endpoint (`http(s)://HOST/v1`, e.g. a large model behind `vllm serve`), with
   `--teacher-model NAME` and the key, if any, in $OPENAI_API_KEY.
@@ -12,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import urllib.error
 import urllib.request
@@ -48,11 +53,12 @@ class ModelTeacher:
 class SelfTeacher(ModelTeacher):
     """Best-of-n sampled profiles, ranked by round-2 log-odds on each user's probe questions."""
 
-    def __init__(self, *args, n: int = 4, **kwargs):
+    def __init__(self, *args, n: int = 4, alpha: float = 0.05, **kwargs):
         super().__init__(*args, **kwargs)
         if n < 1:
             raise CtrlrecError(f"--best-of {n}: expected a positive integer")
-        self.n = n
+        self.n, self.alpha = n, alpha
+        self.judge: dict = {}
 
     def write(self, prompts, probes=None, text=None, users=None, extra=None) -> list[str]:
         """`extra`: per prompt, more candidates (the data-written profile) ranked beside the samples."""
@@ -75,12 +81,27 @@ class SelfTeacher(ModelTeacher):
             score[i, j] += sign * x
             count[i, j] += 1
         score = score / np.maximum(count, 1)
+        trusted = True
+        if extra:  # the judge, scored on the data-written profiles (the first extra candidate)
+            right = [sign * x > 0 for (i, j, sign), x in zip(where, lo, strict=True) if j == self.n]
+            self.judge = judge_test(sum(right), len(right), self.alpha)
+            trusted = self.judge["ranked"]
         best = []
         for i in range(len(prompts)):
             k = len(options[i])
             valid = np.array([0.0 if shape.is_valid(o) else -1e3 for o in options[i]])
-            best.append(options[i][int(np.argmax(score[i, :k] + valid))])
+            if not trusted and valid[self.n] == 0.0:
+                best.append(options[i][self.n])
+            else:
+                best.append(options[i][int(np.argmax(score[i, :k] + valid))])
         return best
+
+
+def judge_test(right: int, n: int, alpha: float) -> dict:
+    """One-sided exact binomial test of `right` of `n` answers against chance (p = 1/2)."""
+    p = sum(math.comb(n, k) for k in range(right, n + 1)) / 2 ** n if n else 1.0
+    return {"questions": n, "accuracy": right / n if n else float("nan"), "p_value": p,
+            "alpha": alpha, "ranked": p < alpha}
 
 
 class EndpointTeacher:

@@ -133,7 +133,8 @@ def train(cfg: ProfilesConfig, out: str | Path, stages: tuple[str, ...] = ("sing
                                          "teacher": teacher.name, "held_out_user": u in held}
                                         for u, t in targets.items()])
     tune = [u for u in users if u not in held]
-    metrics = {"teacher": teacher.name, "targets": len(targets), "valid_targets": len(valid),
+    metrics = {"teacher": teacher.name, "teacher_judge": getattr(teacher, "judge", None) or None,
+               "targets": len(targets), "valid_targets": len(valid),
                "held_out_users": len(held), "samples": {}, "left_out_over_max_length": {},
                "round2": {"base": round2_accuracy(ctx, model, tok, fp, held, "collaborative", cache,
                                                   progress)}}
