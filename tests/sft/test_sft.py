@@ -154,6 +154,18 @@ def test_resume_continues_from_the_last_checkpoint_and_merge_round_trips(setup, 
     )
 
 
+def test_resume_refuses_a_checkpoint_trained_on_other_samples(setup, trained):
+    d, samples, cfg = setup
+    before = sorted(p.name for p in (trained / "checkpoints").iterdir())
+    other = _write(d / "other.jsonl", samples[::-1][:-1])  # other samples, same output_dir
+    with pytest.raises(CtrlrecError, match="checkpoint-.*other samples"):
+        train(SFTConfig(**{**cfg, "train_file": other}, max_steps=100), None, progress=False)
+    with pytest.raises(CtrlrecError, match="lora_r"):
+        train(SFTConfig(**{**cfg, "lora_r": 4}, max_steps=100), None, progress=False)
+    assert sorted(p.name for p in (trained / "checkpoints").iterdir()) == before  # nothing lost
+    assert json.loads((trained / "manifest.json").read_text())["status"] == "done"
+
+
 def test_resume_skips_a_checkpoint_cut_by_a_kill(tmp_path):
     from ctrlrec.sft.callbacks import COMPLETE, last_complete_checkpoint
 

@@ -9,6 +9,7 @@ The same code runs on one CPU and under `accelerate launch` on several GPUs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ctrlrec.atomic import atomic_dir, write_json
@@ -141,11 +142,15 @@ def train(
     run_dir, placement = info["run_dir"], info["placement"]
     ckpt_dir = run_dir / "checkpoints"
     last = last_complete_checkpoint(ckpt_dir) if resume else None
+    key = resume_key(cfg, info["files"][0])
+    if last is not None:
+        check_resumable(run_dir, key, last)
     base = {
         "placement": {"device": placement.device, "precision": placement.precision},
         "files": [str(f) if f else None for f in info["files"]],
         "n_train": len(info["train"]),
         "dropped_over_max_length": info["train"].dropped,
+        "resume_key": key,
     }
     if trainer.is_world_process_zero():
         write_json(
@@ -175,3 +180,31 @@ def train(
             ),
         )
     return run_dir
+
+
+# what a checkpoint was trained on: a checkpoint is resumed only with the same data, model and shapes
+# (epochs, max_steps, schedule and saving may change: "train longer" is a resume)
+RESUME_FIELDS = ("model", "seed", "max_length", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+                 "batch_size", "grad_accum", "batching")
+
+
+def resume_key(cfg: SFTConfig, train_file) -> str:
+    import hashlib
+
+    h = hashlib.sha256(json.dumps({f: getattr(cfg, f) for f in RESUME_FIELDS}, sort_keys=True).encode())
+    with open(train_file, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_resumable(run_dir: Path, key: str, last: str) -> None:
+    """Refuse to continue a checkpoint trained on other samples or another model/shape (its run's
+    manifest says what it was trained on; runs from before the key are trusted)."""
+    path = Path(run_dir) / "manifest.json"
+    old = json.loads(path.read_text()).get("resume_key") if path.is_file() else None
+    if old is not None and old != key:
+        raise CtrlrecError(
+            f"{last}: trained on other samples or another model/config ({', '.join(RESUME_FIELDS)} or "
+            f"the train file changed); expected the same ones to resume. Move {run_dir} aside to start "
+            "afresh, or pass the run's original samples and config")
