@@ -3,6 +3,7 @@ learning a toy preference with the tiny Llama."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -103,3 +104,34 @@ def test_reward_model_learns_a_toy_preference(tmp_path):
     conv = [{"role": "user", "content": "Recommend a movie."},
             {"role": "assistant", "content": "1. Movie AB (1981)"}]
     assert np.allclose(again.score([conv]), s[:1], atol=1e-5)
+
+
+def test_reward_model_resumes_exactly_and_refuses_other_data(tmp_path):
+    import torch
+
+    from ctrlrec.crs.reward_model import RewardModel, RMConfig, fit
+    from tests.llm.tiny import tiny_model, tiny_tokenizer
+
+    tok = tiny_tokenizer()
+    exs = examples(_toy_dialogues(40), LabelWeights(), k=1)
+    conv = [[{"role": "user", "content": "Recommend a movie."},
+             {"role": "assistant", "content": "1. Movie AB (1981)"}]]
+
+    def run(folder, steps, data=exs):
+        torch.manual_seed(0)
+        rm = RewardModel(tiny_model(tok, init=0.02), tok, lora_r=4, lora_alpha=8, max_length=64)
+        cfg = RMConfig(steps=steps, batch_pairs=4, learning_rate=1e-2, valid_share=0.25, eval_every=5,
+                       save_every=5)
+        return fit(rm, data, cfg, folder, progress=False), rm.score(conv)
+
+    whole, s_whole = run(tmp_path / "a", 12)
+    run(tmp_path / "b", 7)  # stopped after 7 steps: its checkpoint holds step 7 (the last)
+    resumed, s_resumed = run(tmp_path / "b", 12)  # a longer run into the same folder resumes
+    assert json.loads((tmp_path / "b" / "checkpoint" / "state.json").read_text())["step"] == 12
+    assert np.allclose(s_resumed, s_whole, atol=1e-6)
+    assert resumed["valid_acc"] == whole["valid_acc"]
+    assert resumed["valid_acc_before"] == whole["valid_acc_before"]
+    steps = [r.split(",")[0] for r in (tmp_path / "b" / "metrics.csv").read_text().splitlines()[1:]]
+    assert steps == [f"{float(i)!r}" for i in range(1, 13)]  # every step once
+    with pytest.raises(CtrlrecError, match="other dialogues"):
+        run(tmp_path / "b", 20, data=exs[::-1])

@@ -6,6 +6,9 @@ the last token of the rendered chat (conversations longer than `max_length` toke
 where the recommendation is). The base is anything `ctrlrec.llm.models.load_any` reads (a registry
 name, a model folder, an SFT run); an adapter in it is merged first. A run folder holds model/
 (adapter/ (peft) and head.safetensors), rm.json (base, sizes, label weights, metrics) and metrics.csv.
+While it trains, checkpoint/ holds the LoRA and head weights, the AdamW state and the loop state every
+`save_every` steps: a rerun with the same data and config resumes there (a larger `steps` trains
+longer), and one with other data or config is refused.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class RMConfig:
     min_gap: float = 0.1  # label gap a pair needs
     max_pairs: int = 16  # pairs drawn per dialogue
     eval_every: int = 100  # steps between held-out evaluations (and at the end)
+    save_every: int = 50  # steps between checkpoints (run/checkpoint); a rerun resumes from the last
     max_valid_pairs: int = 300  # held-out pairs scored per evaluation (a seeded subset; 0 = all)
     seed: int = 0
     device: str = "auto"
@@ -60,7 +64,7 @@ class RMConfig:
     threads: int = 0  # torch CPU threads (0 = default)
 
     def check(self) -> None:
-        for name in ("steps", "batch_pairs", "max_length", "lora_r", "eval_every", "k"):
+        for name in ("steps", "batch_pairs", "max_length", "lora_r", "eval_every", "save_every", "k"):
             if getattr(self, name) < 1:
                 raise CtrlrecError(f"rm {name} = {getattr(self, name)}: expected a positive integer")
         if not 0 <= self.valid_share < 1:
@@ -184,6 +188,7 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
 
     from ctrlrec.crs.rm_data import pairs, split_groups
     from ctrlrec.rl.logger import MetricsLog
+    from ctrlrec.weights import save_checkpoint
 
     cfg.check()
     train_g, valid_g = split_groups(exs, cfg.valid_share, cfg.seed)
@@ -199,11 +204,20 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
     ids = rm.encode([e.messages for e in exs], progress)
     opt = torch.optim.AdamW(rm.parameters(), lr=cfg.learning_rate)
     rng = np.random.default_rng(cfg.seed)
-    log = MetricsLog(run_dir, 0, tensorboard=False) if run_dir is not None else None
     hist, t0, last_valid = [], time.perf_counter(), float("nan")
     metrics: dict = {"train_pairs": len(tr), "valid_pairs": len(va), "examples": len(exs)}
-    metrics["valid_acc_before"] = evaluate_pairs(rm, ids, va) if va else float("nan")
-    bar = tqdm(range(cfg.steps), desc="rm", unit="step", disable=not progress)
+    trainable = torch.nn.ParameterList(rm.parameters())  # the same tensors: LoRA and head only
+    key, start = resume_key(cfg, exs), 0
+    if run_dir is not None and (run_dir / "checkpoint" / "state.json").is_file():
+        state = _resume(run_dir, key, trainable, opt)
+        start, hist, last_valid = state["step"], state["hist"], state["last_valid"]
+        rng.bit_generator.state = state["rng"]
+        metrics["valid_acc_before"] = state["valid_acc_before"]
+    else:
+        metrics["valid_acc_before"] = evaluate_pairs(rm, ids, va) if va else float("nan")
+    log = MetricsLog(run_dir, start, tensorboard=False) if run_dir is not None else None
+    bar = tqdm(range(start, cfg.steps), desc="rm", unit="step", disable=not progress,
+               initial=start, total=cfg.steps)
     for step in bar:
         rm.peft.train()
         batch = [tr[j] for j in rng.choice(len(tr), min(cfg.batch_pairs, len(tr)), replace=False)]
@@ -220,11 +234,38 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
             row["valid_acc"] = last_valid = evaluate_pairs(rm, ids, va) if va else float("nan")
         if log is not None:
             log.log(step + 1, row)
+        if run_dir is not None and ((step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps):
+            save_checkpoint(run_dir, trainable, opt, {
+                "key": key, "step": step + 1, "hist": hist, "last_valid": last_valid,
+                "rng": rng.bit_generator.state, "valid_acc_before": metrics["valid_acc_before"]})
     bar.close()
     metrics.update(valid_acc=last_valid, train_acc=evaluate_pairs(rm, ids, tr[:256]),
                    final_loss=float(np.mean(hist[-20:])),
                    seconds=time.perf_counter() - t0)
     return metrics
+
+
+# what a checkpoint depends on: resumed only with the same examples and these settings
+RESUME_FIELDS = ("model", "weights", "k", "lora_r", "lora_alpha", "learning_rate", "batch_pairs",
+                 "max_length", "valid_share", "min_gap", "max_pairs", "max_valid_pairs", "seed")
+
+
+def resume_key(cfg: RMConfig, exs) -> str:
+    import hashlib
+
+    body = {"config": {f: getattr(cfg, f) for f in RESUME_FIELDS},
+            "examples": [[e.group, e.label, e.messages] for e in exs]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _resume(run_dir: Path, key: str, trainable, opt) -> dict:
+    from ctrlrec.weights import load_checkpoint
+
+    ck = run_dir / "checkpoint"
+    if json.loads((ck / "state.json").read_text()).get("key") != key:
+        raise CtrlrecError(f"{ck}: trained on other dialogues or settings ({', '.join(RESUME_FIELDS)}); "
+                           f"expected the same ones to resume. Move {run_dir} aside or use another --out")
+    return load_checkpoint(run_dir, trainable, opt)
 
 
 def train(cfg: RMConfig, dialogue_files: list[str], progress: bool = True) -> tuple[Path, dict]:
