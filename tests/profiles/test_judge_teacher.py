@@ -163,8 +163,13 @@ def _judged_teacher(tmp_path, monkeypatch, judge_right: bool, users: int):
     import ctrlrec.profiles.teacher as teacher_mod
 
     sample = "User identity: student, parent, engineer; User interests: space, war, story"
-    monkeypatch.setattr(teacher_mod, "generate_cached",
-                        lambda model, tok, prompts, *a, **k: [sample] * len(prompts))
+    drawn = []
+
+    def fake_generate(model, tok, prompts, *a, **k):
+        drawn.append(len(prompts))
+        return [sample] * len(prompts)
+
+    monkeypatch.setattr(teacher_mod, "generate_cached", fake_generate)
 
     def fake_log_odds(model, tok, convs, batch_size=16, progress=False, **cached):
         out, n = [], 0
@@ -190,19 +195,21 @@ def _judged_teacher(tmp_path, monkeypatch, judge_right: bool, users: int):
     prompts = [[{"role": "user", "content": f"u{u}"}] for u in range(users)]
     probes = [[(0, True), (1, False)] for _ in range(users)]
     best = t.write(prompts, probes, text, list(range(users)), extra=[[extra]] * users)
-    return t, best, sample, extra
+    return t, best, sample, extra, drawn
 
 
 def test_self_teacher_ranks_when_its_judge_beats_chance(tmp_path, monkeypatch):
-    t, best, sample, _ = _judged_teacher(tmp_path, monkeypatch, judge_right=True, users=4)
+    t, best, sample, _, drawn = _judged_teacher(tmp_path, monkeypatch, judge_right=True, users=4)
     assert t.judge["questions"] == 8 and t.judge["accuracy"] == 1.0 and t.judge["ranked"]
+    assert drawn == [4]  # one sample per user (best-of-1)
     assert best == [sample] * 4  # the judge is trusted: the better-scored sample wins
 
 
 def test_self_teacher_keeps_the_data_written_profile_when_its_judge_is_at_chance(tmp_path, monkeypatch):
-    t, best, _, extra = _judged_teacher(tmp_path, monkeypatch, judge_right=False, users=4)
+    t, best, _, extra, drawn = _judged_teacher(tmp_path, monkeypatch, judge_right=False, users=4)
     assert t.judge["accuracy"] == 0.5 and not t.judge["ranked"] and t.judge["p_value"] > 0.5
     assert best == [extra] * 4  # its ranking is noise: every target is the data-written profile
+    assert drawn == []  # and nothing was sampled for it
 
 
 def test_judge_test_is_the_exact_one_sided_binomial():

@@ -37,3 +37,13 @@ def test_cut_titles_and_bare_numbers_are_not_phrases():
     assert not shape.is_valid("User identity: 1, 2, 3; User interests: drama, comedy, action")
     assert shape.is_valid("User identity: parent (two kids), film buff, 1990s viewer; "
                           "User interests: Children's, Sci-Fi, Film-Noir")
+
+
+def test_phrases_that_echo_a_label_are_not_content():
+    # what the cold-item single-round model wrote under constrained decoding (session 8)
+    assert not shape.is_valid("User identity: user identity is identity of the user, a, b; "
+                              "User interests: drama, comedy, action")
+    assert not shape.is_valid("User identity: Ref, The, The Adventures of the Unicorn; User interests: "
+                              "Drama, Comedy, Drama.User identity and interests are related")
+    assert not shape.phrase_ok("user interests are entertainment")
+    assert shape.phrase_ok("The Bourne Identity") and shape.phrase_ok("interested in user manuals")

@@ -14,6 +14,10 @@ import json
 import os
 from pathlib import Path
 
+# the version of the phrase rules (`shape.phrase_ok`), which decide where a constrained phrase may end:
+# raise it when they change, so no cached answer decoded under older rules is reused
+SHAPE_RULES = 2
+
 
 def key(fingerprint: str, prompt: str) -> str:
     return hashlib.sha256(f"{fingerprint}\n{prompt}".encode()).hexdigest()
@@ -94,8 +98,9 @@ def generate_cached(model, tok, prompts: list[list[dict]], cache: GenerationCach
     tag = fingerprint if sample_seed is None else f"{fingerprint}|sample{sample_seed}"
     if heads is None:
         keys = [key(tag, t) for t in texts]
-    else:  # a constrained answer is keyed by its heads too
-        keys = [key(f"{tag}|shape", f"{t}\n{json.dumps(h)}") for t, h in zip(texts, heads, strict=True)]
+    else:  # a constrained answer is keyed by its heads and the version of the shape's rules too
+        keys = [key(f"{tag}|shape{SHAPE_RULES}", f"{t}\n{json.dumps(h)}")
+                for t, h in zip(texts, heads, strict=True)]
     todo = list(dict.fromkeys(k for k in keys if k not in cache))
     by_key = {k: t for k, t in zip(keys, texts, strict=True)}
     processors = None

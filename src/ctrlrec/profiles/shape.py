@@ -17,9 +17,13 @@ _PLACEHOLDER = re.compile(r"^(?:[A-Z]|phrase\s*\d|\.\.\.|…)$", re.IGNORECASE) 
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+_ECHO = re.compile(r"\buser\s*(?:identity|interests?)\b", re.IGNORECASE)  # a label, not content
+
+
 def phrase_ok(p: str) -> bool:
-    """A phrase has a letter and balanced brackets: not `1`, not a title cut at a comma (`Wedding (`)."""
-    return (not _PLACEHOLDER.match(p) and bool(_LETTER.search(p))
+    """A phrase has a letter and balanced brackets: not `1`, not a title cut at a comma (`Wedding (`);
+    and it does not echo a label (`user identity is identity of the user`)."""
+    return (not _PLACEHOLDER.match(p) and bool(_LETTER.search(p)) and not _ECHO.search(p)
             and p.count("(") == p.count(")") and p.count("[") == p.count("]"))
 
 
@@ -35,7 +39,7 @@ class Profile:
     def valid(self) -> bool:
         """Exactly three phrases on each side, none of them a placeholder copied from the prompt
         ('A', 'X', 'phrase 1'), none without a letter or with unbalanced brackets (a title cut at
-        its comma), none repeated on its side."""
+        its comma), none echoing a label ('user identity is ...'), none repeated on its side."""
         return all(len(side) == N_PARTS and len(set(p.lower() for p in side)) == N_PARTS
                    and all(phrase_ok(p) for p in side)
                    for side in (self.identity, self.interests))

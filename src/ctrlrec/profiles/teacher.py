@@ -61,13 +61,38 @@ class SelfTeacher(ModelTeacher):
         self.judge: dict = {}
 
     def write(self, prompts, probes=None, text=None, users=None, extra=None) -> list[str]:
-        """`extra`: per prompt, more candidates (the data-written profile) ranked beside the samples."""
+        """`extra`: per prompt, more candidates (the data-written profile first) ranked beside the
+        samples. The judge is tested on the first extra candidates before anything is sampled: when
+        it is at chance, those are the targets and no sample is drawn."""
+        if extra:
+            lo, where = self._judged(prompts, [[e[0]] for e in extra], probes, text, users)
+            self.judge = judge_test(sum(sign * x > 0 for (_, _, sign), x in zip(where, lo, strict=True)),
+                                    len(where), self.alpha)
+            if not self.judge["ranked"] and all(shape.is_valid(e[0]) for e in extra):
+                return [e[0] for e in extra]
         cands = [self._generate(prompts, f"sample {k + 1}/{self.n}", sample_seed=k + 1)
                  for k in range(self.n)]
         options = [[shape.canonical(c[i]) for c in cands] + list(extra[i] if extra else [])
                    for i in range(len(prompts))]
+        lo, where = self._judged(prompts, options, probes, text, users)
         width = max(len(o) for o in options)
-        convs, where = [], []  # every (user, option, question) conversation, judged in one batched pass
+        score = np.zeros((len(prompts), width))
+        count = np.zeros((len(prompts), width))
+        for (i, j, sign), x in zip(where, lo, strict=True):
+            score[i, j] += sign * x
+            count[i, j] += 1
+        score = score / np.maximum(count, 1)
+        best = []
+        for i in range(len(prompts)):
+            k = len(options[i])
+            valid = np.array([0.0 if shape.is_valid(o) else -1e3 for o in options[i]])
+            best.append(options[i][int(np.argmax(score[i, :k] + valid))])
+        return best
+
+    def _judged(self, prompts, options, probes, text, users):
+        """Log-odds of the right answer's side for every (prompt i, option j, probe question), in one
+        batched (and cached) pass, with `where` = (i, j, +1 for a Yes question, -1 for a No)."""
+        convs, where = [], []
         for i, msgs in enumerate(prompts):
             for j, o in enumerate(options[i]):
                 for item, yes in (probes[i] if probes else None) or []:
@@ -75,26 +100,7 @@ class SelfTeacher(ModelTeacher):
                     where.append((i, j, 1.0 if yes else -1.0))
         lo = (log_odds(self.model, self.tok, convs, self.batch_size, progress=True, cache=self.cache,
                        fingerprint=self.fp) if convs else [])
-        score = np.zeros((len(prompts), width))
-        count = np.zeros((len(prompts), width))
-        for (i, j, sign), x in zip(where, lo, strict=True):
-            score[i, j] += sign * x
-            count[i, j] += 1
-        score = score / np.maximum(count, 1)
-        trusted = True
-        if extra:  # the judge, scored on the data-written profiles (the first extra candidate)
-            right = [sign * x > 0 for (i, j, sign), x in zip(where, lo, strict=True) if j == self.n]
-            self.judge = judge_test(sum(right), len(right), self.alpha)
-            trusted = self.judge["ranked"]
-        best = []
-        for i in range(len(prompts)):
-            k = len(options[i])
-            valid = np.array([0.0 if shape.is_valid(o) else -1e3 for o in options[i]])
-            if not trusted and valid[self.n] == 0.0:
-                best.append(options[i][self.n])
-            else:
-                best.append(options[i][int(np.argmax(score[i, :k] + valid))])
-        return best
+        return lo, where
 
 
 def judge_test(right: int, n: int, alpha: float) -> dict:
