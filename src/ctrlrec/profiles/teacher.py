@@ -5,9 +5,10 @@
   (mean signed log-odds of the right answer on the held-out item and on a negative); the best valid
   one is the target, so a model that never keeps the shape still yields targets. The ranking is
   trusted only when the judge can answer: if, with the data-written profiles, its answers are not
-  better than chance (one-sided binomial test, p >= `alpha`, over all ranked questions), the
-  data-written profile is every user's target (a small base model on CPU: its ranking is noise, and
-  it picked its own junk samples for most users). `judge` records the test.
+  better than chance (one-sided binomial test, p >= `alpha`, over all ranked questions; run before
+  any sampling), the data-written profile is every user's target and nothing is sampled (a small
+  base model on CPU: its ranking is noise, and it picked its own junk samples for most users).
+  `judge` records the test (`metrics.json`: teacher_judge).
 - a local model (registry name, folder or run): its greedy profile.
 - an OpenAI-compatible endpoint (`http(s)://HOST/v1`, e.g. a large model behind `vllm serve`), with
   `--teacher-model NAME` and the key, if any, in $OPENAI_API_KEY.
@@ -90,8 +91,8 @@ class SelfTeacher(ModelTeacher):
         return best
 
     def _judged(self, prompts, options, probes, text, users):
-        """Log-odds of the right answer's side for every (prompt i, option j, probe question), in one
-        batched (and cached) pass, with `where` = (i, j, +1 for a Yes question, -1 for a No)."""
+        """log P(Yes) - log P(No) for every (prompt i, option j, probe question), in one batched (and
+        cached) pass, with `where` = (i, j, +1 for a Yes question, -1 for a No)."""
         convs, where = [], []
         for i, msgs in enumerate(prompts):
             for j, o in enumerate(options[i]):
