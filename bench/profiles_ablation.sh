@@ -3,7 +3,9 @@
 # at a time, at the CPU scale of docs/results.md (tuning on the first 200 users, best-of-2, user
 # profiles only). Every step resumes or reads its cache, so a stopped run is simply started again.
 #   bash bench/profiles_ablation.sh random        # then: cold-item
-# CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared.
+# CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared;
+# RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps. The comparison has a
+# column for every build that exists, so it can be run before the RL column is there.
 set -euo pipefail
 S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
@@ -25,16 +27,27 @@ for m in single two-round; do
     done_ "runs/prof-$m-$S" || $C profiles build "${common[@]}" --model "$P/$m" --no-item-profiles \
         --out "runs/prof-$m-$S"
 done
-s "profiles rl ($S)"
-done_ "runs/prof-rl-$S" || $C profiles rl "${common[@]}" --tuned "$P/two-round" --train-run "$P" \
-    --users 200 --steps "${RL_STEPS:-50}" --out "runs/prof-rl-$S"
-s "build rl ($S)"
-done_ "runs/prof-rl-build-$S" || $C profiles build "${common[@]}" --model "runs/prof-rl-$S" \
-    --no-item-profiles --out "runs/prof-rl-build-$S"
-s "cf compare ($S)"
+if [ "${RL:-1}" != 0 ]; then
+    s "profiles rl ($S)"
+    done_ "runs/prof-rl-$S" || $C profiles rl "${common[@]}" --tuned "$P/two-round" --train-run "$P" \
+        --users 200 --steps "${RL_STEPS:-50}" --out "runs/prof-rl-$S"
+    s "build rl ($S)"
+    done_ "runs/prof-rl-build-$S" || $C profiles build "${common[@]}" --model "runs/prof-rl-$S" \
+        --no-item-profiles --out "runs/prof-rl-build-$S"
+fi
+sides=none,text
+profiles=()
+for pair in single:prof-single two:prof-two-round rl:prof-rl-build; do
+    if done_ "runs/${pair#*:}-$S"; then
+        sides+=",profiles-${pair%%:*}"
+        profiles+=("${pair%%:*}=runs/${pair#*:}-{split}")
+    fi
+done
+pargs=()
+[ ${#profiles[@]} -gt 0 ] && pargs=(--profiles "$(IFS=,; echo "${profiles[*]}")")
+s "cf compare ($S: $sides)"
 OMP_NUM_THREADS=1 $C cf compare --dataset ml-100k --split "$S" --models "$MODELS" --seed 2024 \
-    --side none,text,profiles-single,profiles-two,profiles-rl \
-    --profiles "single=runs/prof-single-{split},two=runs/prof-two-round-{split},rl=runs/prof-rl-build-{split}" \
+    --side "$sides" "${pargs[@]}" \
     --batch-size 4096 --lr 0.01 --epochs 100 --patience 5 --threads 1 --device cpu \
     --out runs/cf-ablation-ml-100k
 s done
