@@ -229,7 +229,7 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
         opt.step()
         hist.append(float(loss.detach()))
         bar.set_postfix(loss=f"{np.mean(hist[-20:]):.3f}")
-        row = {"loss": hist[-1]}
+        row = {"loss": hist[-1], "peak_rss_mb": _peak_rss_mb()}  # memory growth shows in metrics.csv
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
             row["valid_acc"] = last_valid = evaluate_pairs(rm, ids, va) if va else float("nan")
         if log is not None:
@@ -243,6 +243,14 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
                    final_loss=float(np.mean(hist[-20:])),
                    seconds=time.perf_counter() - t0)
     return metrics
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)
 
 
 # what a checkpoint depends on: resumed only with the same examples and these settings
