@@ -166,19 +166,22 @@ class RewardModel:
         return rm
 
 
-def _scores(rm: RewardModel, ids: list[list[int]], batch: int = 16) -> np.ndarray:
+def _scores(rm: RewardModel, ids: list[list[int]], batch: int = 16, desc: str = "") -> np.ndarray:
+    """Scores of tokenised examples; a progress bar named `desc` when one is given."""
     import torch
 
     rm.peft.eval()
+    starts = tqdm(range(0, len(ids), batch), desc=desc, unit="batch", disable=not desc, leave=False)
     with torch.no_grad():
         return np.concatenate([rm.forward_ids(ids[s: s + batch]).cpu().numpy()
-                               for s in range(0, len(ids), batch)]) if ids else np.zeros(0)
+                               for s in starts]) if ids else np.zeros(0)
 
 
-def evaluate_pairs(rm: RewardModel, ids: list[list[int]], prs: list[tuple[int, int]]) -> float:
+def evaluate_pairs(rm: RewardModel, ids: list[list[int]], prs: list[tuple[int, int]],
+                   desc: str = "") -> float:
     """Pairwise accuracy of the reward model on pairs of tokenised examples."""
     need = sorted({j for p in prs for j in p})
-    sc = dict(zip(need, _scores(rm, [ids[j] for j in need]).tolist(), strict=True))
+    sc = dict(zip(need, _scores(rm, [ids[j] for j in need], desc=desc).tolist(), strict=True))
     return pairwise_accuracy(np.array([sc[a] for a, _ in prs]), np.array([sc[b] for _, b in prs]))
 
 
@@ -191,6 +194,7 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
     from ctrlrec.weights import save_checkpoint
 
     cfg.check()
+    vdesc, tdesc = ("held-out pairs", "training pairs") if progress else ("", "")  # progress bars
     train_g, valid_g = split_groups(exs, cfg.valid_share, cfg.seed)
     all_pairs = pairs(exs, cfg.min_gap, cfg.max_pairs, cfg.seed)
     tr = [p for p in all_pairs if exs[p[0]].group in train_g]
@@ -214,7 +218,7 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
         rng.bit_generator.state = state["rng"]
         metrics["valid_acc_before"] = state["valid_acc_before"]
     else:
-        metrics["valid_acc_before"] = evaluate_pairs(rm, ids, va) if va else float("nan")
+        metrics["valid_acc_before"] = evaluate_pairs(rm, ids, va, vdesc) if va else float("nan")
     log = MetricsLog(run_dir, start, tensorboard=False) if run_dir is not None else None
     bar = tqdm(range(start, cfg.steps), desc="rm", unit="step", disable=not progress,
                initial=start, total=cfg.steps)
@@ -231,7 +235,8 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
         bar.set_postfix(loss=f"{np.mean(hist[-20:]):.3f}")
         row = {"loss": hist[-1], "peak_rss_mb": _peak_rss_mb()}  # memory growth shows in metrics.csv
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            row["valid_acc"] = last_valid = evaluate_pairs(rm, ids, va) if va else float("nan")
+            row["valid_acc"] = last_valid = (evaluate_pairs(rm, ids, va, vdesc)
+                                             if va else float("nan"))
         if log is not None:
             log.log(step + 1, row)
         if run_dir is not None and ((step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps):
@@ -239,7 +244,7 @@ def fit(rm: RewardModel, exs, cfg: RMConfig, run_dir: Path | None = None, progre
                 "key": key, "step": step + 1, "hist": hist, "last_valid": last_valid,
                 "rng": rng.bit_generator.state, "valid_acc_before": metrics["valid_acc_before"]})
     bar.close()
-    metrics.update(valid_acc=last_valid, train_acc=evaluate_pairs(rm, ids, tr[:256]),
+    metrics.update(valid_acc=last_valid, train_acc=evaluate_pairs(rm, ids, tr[:256], tdesc),
                    final_loss=float(np.mean(hist[-20:])),
                    seconds=time.perf_counter() - t0)
     return metrics
