@@ -114,6 +114,8 @@ def rm_train_cmd(
     learning_rate: float = typer.Option(2e-4), valid_share: float = typer.Option(0.2),
     seed: int = typer.Option(0), threads: int = typer.Option(0),
     save_every: int = typer.Option(50, help="Steps between checkpoints; a rerun resumes from the last."),
+    annotate: str = typer.Option("", help="Dataset whose catalog categories the model reads after each "
+                                          "recommended title, e.g. ml-100k (default: titles only)."),
 ) -> None:
     """Train R_phi with the pairwise ranking loss; prints the held-out pairwise accuracy. A rerun into
     the same --out resumes (a larger --steps trains longer)."""
@@ -121,7 +123,7 @@ def rm_train_cmd(
 
     cfg = RMConfig(model=model, output_dir=out, weights=weights, steps=steps, batch_pairs=batch_pairs,
                    max_length=max_length, learning_rate=learning_rate, valid_share=valid_share, seed=seed,
-                   threads=threads, save_every=save_every)
+                   threads=threads, save_every=save_every, annotate=annotate)
     run, m = train(cfg, [str(d) for d in dialogues])
     typer.echo(f"run: {run}  held-out pairwise accuracy {m['valid_acc']:.3f} "
                f"(before training {m['valid_acc_before']:.3f}, {m['valid_pairs']} pairs)")

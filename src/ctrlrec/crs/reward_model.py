@@ -46,6 +46,7 @@ class RMConfig:
     output_dir: str = "runs/crs-rm"
     weights: str = ""  # label weights "accepted=1,sentiment=0.5,dwell=0.3,went_on=0.2,dwell_cap=120"
     k: int = 5  # list length named in the system line of dialogues that do not record one
+    annotate: str = ""  # dataset whose catalog categories follow each recommended title ("" = titles only)
     lora_r: int = 8
     lora_alpha: int = 16
     learning_rate: float = 2e-4
@@ -75,7 +76,7 @@ class RewardModel:
     """A backbone with a LoRA adapter 'rm' and a linear scalar head."""
 
     def __init__(self, model, tok, lora_r: int = 8, lora_alpha: int = 16, max_length: int = 384,
-                 adapter: str | Path | None = None, seed: int = 0):
+                 adapter: str | Path | None = None, seed: int = 0, catalog=None):
         import torch
         from peft import LoraConfig, PeftModel, get_peft_model
 
@@ -91,6 +92,7 @@ class RewardModel:
                              bias="none", task_type="CAUSAL_LM")
             self.peft = get_peft_model(model, cfg)
         self.tok, self.max_length = tok, max_length
+        self.catalog = catalog  # a ctrlrec.scoring.Catalog: recommended titles carry their categories
         self.decoder = self.peft.get_base_model().get_decoder()
         self.device = next(model.parameters()).device
         hidden = model.config.get_text_config().hidden_size
@@ -107,11 +109,12 @@ class RewardModel:
         return self.lora + list(self.head.parameters())
 
     def encode(self, conversations: list[list[dict]], progress: bool = False) -> list[list[int]]:
+        from ctrlrec.crs.annotate import annotate
         from ctrlrec.llm.chat import render
 
         it = tqdm(conversations, desc="tokenise", unit="conv", disable=not progress, leave=False)
-        return [self.tok(render(self.tok, m), add_special_tokens=False)["input_ids"][-self.max_length:]
-                for m in it]
+        return [self.tok(render(self.tok, annotate(m, self.catalog)),
+                         add_special_tokens=False)["input_ids"][-self.max_length:] for m in it]
 
     def forward_ids(self, ids: list[list[int]]):
         """Scores [B] (with gradients when enabled) of tokenised conversations."""
@@ -152,6 +155,7 @@ class RewardModel:
         """A trained reward model from its run folder."""
         from safetensors.torch import load_file
 
+        from ctrlrec.crs.annotate import load_catalog
         from ctrlrec.llm.device import choose
         from ctrlrec.llm.models import load_any
 
@@ -161,7 +165,8 @@ class RewardModel:
             raise CtrlrecError(f"{run}: expected a reward-model run written by `ctrlrec crs rm train`")
         meta = json.loads(meta_file.read_text())
         model, tok = load_any(meta["config"]["model"], choose(device, precision))
-        rm = cls(model, tok, max_length=meta["config"]["max_length"], adapter=run / "model" / "adapter")
+        rm = cls(model, tok, max_length=meta["config"]["max_length"], adapter=run / "model" / "adapter",
+                 catalog=load_catalog(meta["config"].get("annotate", "")))
         rm.head.load_state_dict(load_file(str(run / "model" / "head.safetensors"), device=str(rm.device)))
         return rm
 
@@ -259,14 +264,15 @@ def _peak_rss_mb() -> float:
 
 
 # what a checkpoint depends on: resumed only with the same examples and these settings
-RESUME_FIELDS = ("model", "weights", "k", "lora_r", "lora_alpha", "learning_rate", "batch_pairs",
+RESUME_FIELDS = ("model", "weights", "k", "annotate", "lora_r", "lora_alpha", "learning_rate", "batch_pairs",
                  "max_length", "valid_share", "min_gap", "max_pairs", "max_valid_pairs", "seed")
 
 
 def resume_key(cfg: RMConfig, exs) -> str:
     import hashlib
 
-    body = {"config": {f: getattr(cfg, f) for f in RESUME_FIELDS},
+    fields = [f for f in RESUME_FIELDS if f != "annotate" or cfg.annotate]  # keys of older runs hold
+    body = {"config": {f: getattr(cfg, f) for f in fields},
             "examples": [[e.group, e.label, e.messages] for e in exs]}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -287,6 +293,7 @@ def train(cfg: RMConfig, dialogue_files: list[str], progress: bool = True) -> tu
     import torch
 
     from ctrlrec.crs import dialogue
+    from ctrlrec.crs.annotate import load_catalog
     from ctrlrec.crs.labels import LabelWeights
     from ctrlrec.crs.rm_data import examples
     from ctrlrec.llm.device import choose
@@ -303,7 +310,8 @@ def train(cfg: RMConfig, dialogue_files: list[str], progress: bool = True) -> tu
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     model, tok = load_any(cfg.model, choose(cfg.device, cfg.precision))
-    rm = RewardModel(model, tok, cfg.lora_r, cfg.lora_alpha, cfg.max_length, seed=cfg.seed)
+    rm = RewardModel(model, tok, cfg.lora_r, cfg.lora_alpha, cfg.max_length, seed=cfg.seed,
+                     catalog=load_catalog(cfg.annotate))
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = fit(rm, exs, cfg, out, progress)
