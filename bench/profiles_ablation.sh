@@ -4,8 +4,10 @@
 # profiles only). Every step resumes or reads its cache, so a stopped run is simply started again.
 #   bash bench/profiles_ablation.sh random        # then: cold-item
 # CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared;
-# RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps. The comparison has a
-# column for every build that exists, so it can be run before the RL column is there.
+# RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps. BUILDS=... names the tuned
+# models built before RL (default "single two-round"; BUILDS="" when a split's earlier columns are
+# already in docs/results.md and only the RL column is wanted: ~1.5 h less here). The comparison has
+# a column for every build that exists, so it can be run before the RL column is there.
 set -euo pipefail
 S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
@@ -22,7 +24,7 @@ done_ "$CF" || $C cf train --dataset ml-100k --model lightgcn --split "$S" --sid
     --lr 0.01 --epochs 100 --patience 5 --seed 2024 --threads 1 --device cpu --out "$CF"
 s "profiles train ($S)"
 done_ "$P" || $C profiles train "${common[@]}" --users 200 --best-of 2 --eval-share 0.2 --out "$P"
-for m in single two-round; do
+for m in ${BUILDS-single two-round}; do
     s "build $m ($S)"
     done_ "runs/prof-$m-$S" || $C profiles build "${common[@]}" --model "$P/$m" --no-item-profiles \
         --out "runs/prof-$m-$S"
