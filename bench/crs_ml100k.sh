@@ -3,15 +3,17 @@
 # fresh clone: data, the SASRec teacher baseline, simulated dialogues, SFT, reward model, PPO, eval.
 # Every stage resumes or is skipped when complete, so the same command continues a killed run.
 # Lengths are settable: RM_STEPS (reward-model steps), RL_STEPS and RL_BUDGET (PPO steps, minutes),
-# MODES (decoding modes evaluated for the LLM recommenders: "free", "catalog" or both).
+# MODES (decoding modes evaluated for the LLM recommenders: "free", "catalog" or both), ANNOTATE
+# (a dataset: the reward model reads each title's categories; default titles only).
 set -euo pipefail
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
 C=.venv/bin/ctrlrec
 R=${R:-runs/crs-ml-100k}
 T=runs/pipeline-ml-100k/teacher
-RM_STEPS=${RM_STEPS:-120}
-RL_STEPS=${RL_STEPS:-8}
-RL_BUDGET=${RL_BUDGET:-8}
+RM_STEPS=${RM_STEPS:-200}
+RL_STEPS=${RL_STEPS:-10}
+RL_BUDGET=${RL_BUDGET:-24}
+ANNOTATE=${ANNOTATE:-}
 MODES=${MODES:-free}
 mkdir -p $R
 s() { echo "=== $(date +%T) $*"; }
@@ -23,7 +25,8 @@ if [ ! -f $T/metrics.json ]; then  # the teacher of configs/ml-100k.toml; resume
 fi
 s simulate; t $C crs simulate --dataset ml-100k --n 2000 --turns 3 --teacher $T --out $R/sim.jsonl --sft-out $R/sft.jsonl
 s sft; t $C crs sft $R/sft.jsonl --out $R/sft --config configs/crs-sft-ml100k-cpu.toml
-s rm; t $C crs rm train $R/sim.jsonl --model $R/sft --out $R/rm --steps $RM_STEPS --batch-pairs 4 --max-length 320 --threads 2
+s rm; t $C crs rm train $R/sim.jsonl --model $R/sft --out $R/rm --steps $RM_STEPS --batch-pairs 4 --max-length 320 --threads 2 \
+  ${ANNOTATE:+--annotate $ANNOTATE}
 s rl; t $C crs rl --config configs/crs-rl-ml100k-cpu.toml --sft $R/sft --rm $R/rm --out $R/rl --steps $RL_STEPS --time-budget $RL_BUDGET
 s plot; $C rl plot $R/rl
 for m in $MODES; do
