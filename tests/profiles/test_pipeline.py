@@ -33,8 +33,12 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
     assert marker["prompt"] == "collaborative" and marker["teacher"] == f"big @ {url}"
 
     run = refine(cfg, str(tmp_path / "t" / "two-round"), tmp_path / "t", tmp_path / "rl", progress=False,
-                 steps=1, prompts_per_step=2, responses_per_prompt=2, ppo_epochs=1, mini_batch_size=2)
+                 steps=1, prompts_per_step=2, responses_per_prompt=2, ppo_epochs=1, mini_batch_size=2,
+                 learning_rate=3e-4, time_budget_min=30.0)
     assert (run / "merged" / "config.json").is_file() and (run / "reward" / "adapter").is_dir()
+    rl_manifest = json.loads((run / "manifest.json").read_text())
+    assert rl_manifest["steps"] == 1 and rl_manifest["ppo"]["time_budget_min"] == 30.0
+    assert rl_manifest["ppo"]["learning_rate"] == 3e-4 and rl_manifest["ppo"]["prompts_per_step"] == 2
 
     r = CliRunner().invoke(app, ["profiles", "build", "--dataset", "tiny", "--model", str(run), "--seed", "3",
                                  "--m", "2", "--max-new-tokens", "6", "--threads", "1", "--device", "cpu",

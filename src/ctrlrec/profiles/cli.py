@@ -111,6 +111,11 @@ def rl(
     cf_run: str | None = _CF_RUN,
     steps: int = typer.Option(50, help="PPO steps."),
     kl_coef: float = typer.Option(0.1, help="KL penalty to the tuned policy."),
+    prompts_per_step: int = typer.Option(8, help="Users per PPO step (2 sampled profiles each)."),
+    ppo_epochs: int = typer.Option(4, help="PPO passes over each step's batch."),
+    learning_rate: float = typer.Option(1e-5, help="PPO learning rate."),
+    time_budget_min: float | None = typer.Option(None, help="Stop PPO (after a checkpoint) once this "
+                                                 "many minutes have passed; the steps run are recorded."),
     users: int = _USERS,
     out: Path | None = typer.Option(None, help="Run directory (default runs/profiles-rl-DATASET-SPLIT)."),
     device: str = _DEVICE, threads: int = _THREADS,
@@ -121,7 +126,8 @@ def rl(
     cfg = _cfg(dataset=dataset, model=model, split=split, seed=seed, cold_share=cold_share, cf_run=cf_run,
                rl_steps=steps, kl_coef=kl_coef, users=users, device=device, threads=threads)
     out = out or Path("runs") / f"profiles-rl-{Path(dataset).name}-{split}"
-    run = refine(cfg, tuned, train_run, out)
+    run = refine(cfg, tuned, train_run, out, prompts_per_step=prompts_per_step, ppo_epochs=ppo_epochs,
+                 learning_rate=learning_rate, time_budget_min=time_budget_min)
     console.print(f"refined policy: {run / 'merged'}; build with `ctrlrec profiles build --model {run}`")
 
 
