@@ -47,16 +47,19 @@ class ProfileReward:
                          {"profile/valid_share": float(valid.mean()), "profile/rm_score": float(rm.mean())})
 
 
-def read_teacher(path: Path) -> dict[int, str]:
+def read_teacher(path: Path) -> tuple[dict[int, str], set[int]]:
+    """The valid teacher profiles of a `profiles train` run, and the users it held out of tuning."""
     if not path.is_file():
         raise CtrlrecError(f"{path}: missing; expected the teacher.jsonl of a `ctrlrec profiles train` run")
-    out = {}
+    out, held = {}, set()
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
+            if row.get("held_out_user"):
+                held.add(int(row["user"]))
             if row.get("valid"):
                 out[int(row["user"])] = row["profile"]
-    return out
+    return out, held
 
 
 def ppo_config(cfg: ProfilesConfig, tuned: str, out: Path, **over):
@@ -84,8 +87,9 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = build_context(cfg)
-    teacher = read_teacher(train_run / "teacher.jsonl")
-    held = ctx.eval_users()
+    # the users the train run held out (its --eval-share, not this run's), so RL never tunes on them
+    teacher, held = read_teacher(train_run / "teacher.jsonl")
+    held |= ctx.eval_users()
     users = [u for u in ctx.users if u in teacher and u not in held]
     if pieces is None:
         from ctrlrec.llm.device import choose
