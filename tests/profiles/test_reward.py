@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctrlrec.profiles.reward import RewardScorer, pairs, train_reward_model
+from ctrlrec.profiles.reward import RewardScorer, pairs, reward_args, train_reward_model
 from tests.profiles.helpers import tiny_scalar
 
 pytest.importorskip("trl")
@@ -61,3 +61,10 @@ def test_profile_reward_scores_the_users_own_line_and_its_shape():
     assert seen[0] == "User identity: student, parent, engineer; User interests: space, war, love"
     assert j.list_rewards.tolist() == [1.5, -0.5]  # RM score +1 for the shape, -1 without it
     assert j.spans == [[], []] and all(len(x) == 0 for x in j.item_rewards)  # one scalar, last token
+
+
+def test_reward_model_trains_in_fp32_on_a_cpu(tmp_path):
+    # TRL defaults to bf16 autocast even on a CPU, where it was ~24x slower than fp32
+    args = reward_args(tmp_path, on_gpu=False)
+    assert args.bf16 is False and args.use_cpu
+    assert args.per_device_train_batch_size == 4 and args.gradient_checkpointing is False

@@ -55,13 +55,28 @@ def scalar_model(name_or_path: str, device: str = "cpu"):
     return model.to(device), tok
 
 
+def reward_args(out: Path, on_gpu: bool, epochs: float = 1.0, lr: float = 1e-4, batch_size: int = 4,
+                seed: int = 0, max_length: int = 512, progress: bool = True):
+    """RewardTrainer's configuration. TRL's configs default to bf16 autocast on a CPU too; there a
+    step (7 over 148 pairs) took 645 s against ~27 s in fp32 (docs/results.md); CPU runs stay fp32
+    (ctrlrec.llm.device). On a GPU TRL's choice stands."""
+    from trl import RewardConfig
+
+    return RewardConfig(output_dir=str(out / "trainer"), num_train_epochs=epochs, learning_rate=lr,
+                        bf16=None if on_gpu else False,
+                        per_device_train_batch_size=batch_size, seed=seed, report_to="none",
+                        save_strategy="no", logging_steps=5, max_length=max_length,
+                        use_cpu=not on_gpu, disable_tqdm=not progress,
+                        dataloader_num_workers=0, gradient_checkpointing=False)
+
+
 def train_reward_model(model, tok, rows: list[dict], out: str | Path, epochs: float = 1.0,
                        lr: float = 1e-4, lora_r: int = 8, batch_size: int = 4, seed: int = 0,
                        max_length: int = 512, progress: bool = True):
     """Train on `rows` with RewardTrainer (LoRA + scalar head); saves the adapter in `out`."""
     try:
         from datasets import Dataset
-        from trl import RewardConfig, RewardTrainer
+        from trl import RewardTrainer
     except ModuleNotFoundError as exc:
         raise CtrlrecError("the profile reward model needs TRL; expected the 'align' extra "
                            "(pip install -e '.[align]')") from exc
@@ -72,11 +87,8 @@ def train_reward_model(model, tok, rows: list[dict], out: str | Path, epochs: fl
     out = Path(out)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
-    args = RewardConfig(output_dir=str(out / "trainer"), num_train_epochs=epochs, learning_rate=lr,
-                        per_device_train_batch_size=batch_size, seed=seed, report_to="none",
-                        save_strategy="no", logging_steps=5, max_length=max_length,
-                        use_cpu=not next(model.parameters()).is_cuda, disable_tqdm=not progress,
-                        dataloader_num_workers=0, gradient_checkpointing=False)
+    args = reward_args(out, next(model.parameters()).is_cuda, epochs, lr, batch_size, seed, max_length,
+                       progress)
     trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                             processing_class=tok, peft_config=lora_config(lora_r))
     trainer.train()
