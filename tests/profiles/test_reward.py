@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from ctrlrec.profiles.reward import RewardScorer, pairs, reward_args, train_reward_model
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.profiles.reward import RewardScorer, longest, pairs, reward_args, train_reward_model
 from tests.profiles.helpers import tiny_scalar
 
 pytest.importorskip("trl")
@@ -68,3 +69,16 @@ def test_reward_model_trains_in_fp32_on_a_cpu(tmp_path):
     args = reward_args(tmp_path, on_gpu=False)
     assert args.bf16 is False and args.use_cpu
     assert args.per_device_train_batch_size == 4 and args.gradient_checkpointing is False
+
+
+def test_pairs_longer_than_max_length_are_an_error_not_silently_dropped(tmp_path):
+    model, tok = tiny_scalar()
+    short = {"prompt": _prompt(1), "chosen": [{"role": "assistant", "content": GOOD[0]}],
+             "rejected": [{"role": "assistant", "content": BAD[0]}]}
+    long_ = {**short, "rejected": [{"role": "assistant", "content": " ".join(["weather"] * 300)}]}
+    n_short, n_long = longest(tok, [short, long_])
+    assert n_long > n_short + 250  # the longer side counts
+    with pytest.raises(CtrlrecError, match="1 of 2 preference pairs are longer than max_length"):
+        train_reward_model(model, tok, [short, long_], tmp_path / "rm", max_length=n_short + 10,
+                           progress=False)
+    assert not (tmp_path / "rm" / "adapter").exists()

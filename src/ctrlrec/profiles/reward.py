@@ -55,6 +55,16 @@ def scalar_model(name_or_path: str, device: str = "cpu"):
     return model.to(device), tok
 
 
+def longest(tok, rows: list[dict]) -> list[int]:
+    """Tokens of each pair's longer side (prompt + chosen or prompt + rejected), as RewardTrainer
+    renders them; it drops every pair over its max_length without a word."""
+    def n(messages):
+        text = tok.apply_chat_template(messages, tokenize=False)
+        return len(tok(text, add_special_tokens=False)["input_ids"])
+
+    return [max(n(r["prompt"] + r["chosen"]), n(r["prompt"] + r["rejected"])) for r in rows]
+
+
 def reward_args(out: Path, on_gpu: bool, epochs: float = 1.0, lr: float = 1e-4, batch_size: int = 4,
                 seed: int = 0, max_length: int = 512, progress: bool = True):
     """RewardTrainer's configuration. TRL's configs default to bf16 autocast on a CPU too; there a
@@ -84,6 +94,11 @@ def train_reward_model(model, tok, rows: list[dict], out: str | Path, epochs: fl
 
     if not rows:
         raise CtrlrecError("reward model: no preference pairs; expected teacher profiles of 2+ users")
+    over = sum(n > max_length for n in longest(tok, rows))
+    if over:
+        raise CtrlrecError(f"reward model: {over} of {len(rows)} preference pairs are longer than max_length "
+                           f"{max_length} tokens, and RewardTrainer would drop them; expected a larger "
+                           "max_length or a smaller history_cap (ProfilesConfig)")
     out = Path(out)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id

@@ -116,7 +116,7 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         rm = PeftModel.from_pretrained(rm_model, str(adapter))
     else:
         rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
-                                cfg.rm_lora_r, seed=cfg.seed, progress=progress)
+                                cfg.rm_lora_r, seed=cfg.seed, max_length=cfg.max_length, progress=progress)
     reward_fn = ProfileReward(RewardScorer(rm, rm_tok, cfg.batch_size), cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
     policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
