@@ -5,7 +5,8 @@
 #   bash bench/profiles_ablation.sh random        # then: cold-item
 # CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared;
 # RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps, and RL_BUDGET (minutes),
-# RL_PROMPTS (users per step), RL_EPOCHS (PPO epochs), RL_LR fit it to a CPU session (`profiles rl
+# RL_USERS (tuning users, 200), RL_PROMPTS (users per step), RL_EPOCHS (PPO epochs), RL_LR fit it to
+# a CPU session (`profiles rl
 # --help`; results.md gives the figures of a CPU run). BUILDS=... names the tuned
 # models built before RL (default "single two-round"; BUILDS="" when a split's earlier columns are
 # already in docs/results.md and only the RL column is wanted: ~1.5 h less here). The comparison has
@@ -34,7 +35,7 @@ done
 if [ "${RL:-1}" != 0 ]; then
     s "profiles rl ($S)"
     done_ "runs/prof-rl-$S" || $C profiles rl "${common[@]}" --tuned "$P/two-round" --train-run "$P" \
-        --users 200 --steps "${RL_STEPS:-50}" --prompts-per-step "${RL_PROMPTS:-8}" \
+        --users "${RL_USERS:-200}" --steps "${RL_STEPS:-50}" --prompts-per-step "${RL_PROMPTS:-8}" \
         --ppo-epochs "${RL_EPOCHS:-4}" --learning-rate "${RL_LR:-1e-5}" \
         ${RL_BUDGET:+--time-budget-min "$RL_BUDGET"} --out "runs/prof-rl-$S"
     s "build rl ($S)"
