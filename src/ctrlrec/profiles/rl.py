@@ -47,16 +47,19 @@ class ProfileReward:
                          {"profile/valid_share": float(valid.mean()), "profile/rm_score": float(rm.mean())})
 
 
-def read_teacher(path: Path) -> tuple[dict[int, str], set[int]]:
-    """The valid teacher profiles of a `profiles train` run, and the users it held out of tuning."""
+def read_teacher(path: Path) -> tuple[dict[int, str], set[int] | None]:
+    """The valid teacher profiles of a `profiles train` run, and the users it held out of tuning
+    (None for a file written before it recorded them)."""
     if not path.is_file():
         raise CtrlrecError(f"{path}: missing; expected the teacher.jsonl of a `ctrlrec profiles train` run")
-    out, held = {}, set()
+    out, held = {}, None
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            if row.get("held_out_user"):
-                held.add(int(row["user"]))
+            if "held_out_user" in row:
+                held = held or set()
+                if row["held_out_user"]:
+                    held.add(int(row["user"]))
             if row.get("valid"):
                 out[int(row["user"])] = row["profile"]
     return out, held
@@ -89,7 +92,7 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     ctx = build_context(cfg)
     # the users the train run held out (its --eval-share, not this run's), so RL never tunes on them
     teacher, held = read_teacher(train_run / "teacher.jsonl")
-    held |= ctx.eval_users()
+    held = ctx.eval_users() if held is None else held
     users = [u for u in ctx.users if u in teacher and u not in held]
     if pieces is None:
         from ctrlrec.llm.device import choose
