@@ -6,8 +6,7 @@
 # CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared;
 # RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps, and RL_BUDGET (minutes),
 # RL_USERS (tuning users, 200), RL_PROMPTS (users per step), RL_EPOCHS (PPO epochs), RL_LR fit it to
-# a CPU session (`profiles rl
-# --help`; results.md gives the figures of a CPU run). BUILDS=... names the tuned
+# a CPU session (`profiles rl --help`; results.md gives a CPU run's figures). BUILDS=... names the tuned
 # models built before RL (default "single two-round"; BUILDS="" when a split's earlier columns are
 # already in docs/results.md and only the RL column is wanted: ~1.5 h less here). The comparison has
 # a column for every build that exists, so it can be run before the RL column is there.

@@ -65,7 +65,7 @@ def test_profile_reward_scores_the_users_own_line_and_its_shape():
 
 
 def test_reward_model_trains_in_fp32_on_a_cpu(tmp_path):
-    # TRL defaults to bf16 autocast even on a CPU, where it was ~24x slower than fp32
+    # TRL defaults to bf16 autocast even on a CPU, where a step was ~20x slower than in fp32
     args = reward_args(tmp_path, on_gpu=False)
     assert args.bf16 is False and args.use_cpu
     assert args.per_device_train_batch_size == 4 and args.gradient_checkpointing is False

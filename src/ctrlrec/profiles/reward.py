@@ -56,13 +56,12 @@ def scalar_model(name_or_path: str, device: str = "cpu"):
 
 
 def longest(tok, rows: list[dict]) -> list[int]:
-    """Tokens of each pair's longer side (prompt + chosen or prompt + rejected), as RewardTrainer
-    renders them; it drops every pair over its max_length without a word."""
-    def n(messages):
-        text = tok.apply_chat_template(messages, tokenize=False)
-        return len(tok(text, add_special_tokens=False)["input_ids"])
+    """Tokens of each pair's longer side (prompt + chosen or prompt + rejected), rendered as the SFT
+    stage renders a conversation; RewardTrainer drops every pair over its max_length without a word."""
+    from ctrlrec.llm.chat import tokenise
 
-    return [max(n(r["prompt"] + r["chosen"]), n(r["prompt"] + r["rejected"])) for r in rows]
+    return [max(len(tokenise(tok, r["prompt"] + r[side]).input_ids) for side in ("chosen", "rejected"))
+            for r in rows]
 
 
 def reward_args(out: Path, on_gpu: bool, epochs: float = 1.0, lr: float = 1e-4, batch_size: int = 4,

@@ -57,7 +57,7 @@ def read_teacher(path: Path) -> tuple[dict[int, str], set[int] | None]:
         for line in fh:
             row = json.loads(line)
             if "held_out_user" in row:
-                held = held or set()
+                held = set() if held is None else held
                 if row["held_out_user"]:
                     held.add(int(row["user"]))
             if row.get("valid"):
