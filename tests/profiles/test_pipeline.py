@@ -39,6 +39,17 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
     rl_manifest = json.loads((run / "manifest.json").read_text())
     assert rl_manifest["steps"] == 1 and rl_manifest["ppo"]["time_budget_min"] == 30.0
     assert rl_manifest["ppo"]["learning_rate"] == 3e-4 and rl_manifest["ppo"]["prompts_per_step"] == 2
+    acc = rl_manifest["reward_accuracy"]
+    assert acc["train"]["pairs"] == rl_manifest["pairs"] and acc["held_out"]["pairs"] > 0
+    assert 0.0 <= acc["held_out"]["accuracy"] <= 1.0
+    # measured again for a finished run: the same pairs and the same scores
+    r = CliRunner().invoke(app, ["profiles", "reward-eval", "--run", str(run)])
+    assert r.exit_code == 0, r.output
+    again = json.loads((run / "manifest.json").read_text())["reward_accuracy"]
+    for side in ("train", "held_out"):
+        assert again[side]["pairs"] == acc[side]["pairs"]
+        assert abs(again[side]["margin"] - acc[side]["margin"]) < 1e-4
+    assert "held_out" in r.output
 
     r = CliRunner().invoke(app, ["profiles", "build", "--dataset", "tiny", "--model", str(run), "--seed", "3",
                                  "--m", "2", "--max-new-tokens", "6", "--threads", "1", "--device", "cpu",

@@ -3,7 +3,14 @@ import pytest
 import torch
 
 from ctrlrec.errors import CtrlrecError
-from ctrlrec.profiles.reward import RewardScorer, longest, pairs, reward_args, train_reward_model
+from ctrlrec.profiles.reward import (
+    RewardScorer,
+    longest,
+    pair_accuracy,
+    pairs,
+    reward_args,
+    train_reward_model,
+)
 from tests.profiles.helpers import tiny_scalar
 
 pytest.importorskip("trl")
@@ -24,6 +31,26 @@ def test_pairs_use_wrong_prompts_and_substitution():
     rejected = [r["rejected"][0]["content"] for r in rows if r["chosen"][0]["content"] == GOOD[0]]
     assert sorted(rejected) == sorted([BAD[0], GOOD[1]])  # wrong-prompt profile and user 1's profile
     assert all(r["chosen"][0]["content"] != r["rejected"][0]["content"] for r in rows)
+    kinds = {r["rejected"][0]["content"]: r["kind"] for r in rows if r["user"] == 0}
+    assert kinds == {BAD[0]: "wrong", GOOD[1]: "other"}
+
+
+def test_pair_accuracy_counts_chosen_above_rejected_by_kind():
+    score = {GOOD[0]: 1.0, GOOD[1]: 0.2, BAD[0]: 0.5, BAD[1]: 0.2}
+
+    def scorer(prompts, answers, progress=False):
+        return np.array([score[a] for a in answers])
+
+    def row(c, r, kind):
+        return {"prompt": _prompt(0), "chosen": [{"role": "assistant", "content": c}],
+                "rejected": [{"role": "assistant", "content": r}], "kind": kind}
+
+    rows = [row(GOOD[0], BAD[0], "wrong"), row(GOOD[1], BAD[0], "wrong"), row(GOOD[1], BAD[1], "other")]
+    acc = pair_accuracy(scorer, rows)
+    assert acc["pairs"] == 3 and acc["accuracy"] == pytest.approx(1 / 3)  # a tie counts as wrong
+    assert acc["by_kind"]["wrong"] == {"pairs": 2, "accuracy": 0.5, "margin": pytest.approx(0.1)}
+    assert acc["by_kind"]["other"]["accuracy"] == 0.0
+    assert pair_accuracy(scorer, [])["accuracy"] is None
 
 
 def test_reward_model_ranks_toy_positives_above_negatives(tmp_path):

@@ -131,6 +131,26 @@ def rl(
     console.print(f"refined policy: {run / 'merged'}; build with `ctrlrec profiles build --model {run}`")
 
 
+@app.command("reward-eval")
+def reward_eval(
+    run: Path = typer.Option(..., help="A finished `ctrlrec profiles rl` run."),
+    train_run: Path | None = typer.Option(None, help="Its `profiles train` run (default: the manifest's)."),
+    users: int | None = typer.Option(None, help="Held-out users among the first N (default: the run's)."),
+) -> None:
+    """Pair accuracy of a run's reward model on its training pairs and on held-out users' pairs."""
+    from ctrlrec.profiles.rl import evaluate_reward
+
+    acc = evaluate_reward(run, train_run, users)
+    table = Table(title=f"reward model of {run}: chosen above rejected")
+    for col in ("pairs of", "kind", "pairs", "accuracy", "mean margin"):
+        table.add_column(col)
+    for side, a in acc.items():
+        for kind, r in [("all", a), *a["by_kind"].items()]:
+            if r["pairs"]:
+                table.add_row(side, kind, str(r["pairs"]), f"{r['accuracy']:.3f}", f"{r['margin']:.2f}")
+    console.print(table)
+
+
 @app.command()
 def show(
     profiles: Path = typer.Option(..., help="A `ctrlrec profiles build` run."),

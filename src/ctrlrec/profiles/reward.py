@@ -19,20 +19,22 @@ from ctrlrec.llm.chat import render
 
 def pairs(prompts: dict[int, list[dict]], chosen: dict[int, str], wrong: dict[int, str],
           seed: int = 0) -> list[dict]:
-    """Preference pairs in TRL's conversational shape (prompt, chosen, rejected)."""
+    """Preference pairs in TRL's conversational shape (prompt, chosen, rejected), each with its
+    `user` and `kind` (wrong: a wrong-instruction profile; other: another user's teacher profile),
+    which training drops and `pair_accuracy` reports by."""
     rng = np.random.default_rng(seed)
     users = sorted(u for u in chosen if u in prompts)
     out = []
     for u in users:
         rejected = []
         if wrong.get(u) and wrong[u] != chosen[u]:
-            rejected.append(wrong[u])
+            rejected.append(("wrong", wrong[u]))
         others = [v for v in users if v != u and chosen[v] != chosen[u]]
         if others:
-            rejected.append(chosen[int(rng.choice(others))])
-        for r in rejected:
+            rejected.append(("other", chosen[int(rng.choice(others))]))
+        for kind, r in rejected:
             out.append({"prompt": prompts[u], "chosen": [{"role": "assistant", "content": chosen[u]}],
-                        "rejected": [{"role": "assistant", "content": r}]})
+                        "rejected": [{"role": "assistant", "content": r}], "user": u, "kind": kind})
     return out
 
 
@@ -103,7 +105,9 @@ def train_reward_model(model, tok, rows: list[dict], out: str | Path, epochs: fl
         model.config.pad_token_id = tok.pad_token_id
     args = reward_args(out, next(model.parameters()).is_cuda, epochs, lr, batch_size, seed, max_length,
                        progress)
-    trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+    keep = ("prompt", "chosen", "rejected")
+    data = Dataset.from_list([{k: r[k] for k in keep} for r in rows])
+    trainer = RewardTrainer(model=model, args=args, train_dataset=data,
                             processing_class=tok, peft_config=lora_config(lora_r))
     trainer.train()
     with atomic_dir(out / "adapter") as tmp:
@@ -146,3 +150,22 @@ class RewardScorer:
                 logits = self.model(input_ids=x.to(device), attention_mask=mask.to(device)).logits
             out[s:s + len(chunk)] = logits[:, 0].float().cpu().numpy()
         return out
+
+
+def pair_accuracy(scorer, rows: list[dict], progress: bool = False) -> dict:
+    """How often `scorer` puts a pair's chosen side above its rejected side: overall and by `kind`,
+    with the mean margin (chosen - rejected). Ties count as wrong."""
+    if not rows:
+        return {"pairs": 0, "accuracy": None, "margin": None, "by_kind": {}}
+    prompts = [r["prompt"] for r in rows]
+    chosen = scorer(prompts, [r["chosen"][-1]["content"] for r in rows], progress=progress)
+    rejected = scorer(prompts, [r["rejected"][-1]["content"] for r in rows], progress=progress)
+    margin = np.asarray(chosen) - np.asarray(rejected)
+
+    def summary(mask):
+        return {"pairs": int(mask.sum()), "accuracy": float((margin[mask] > 0).mean()),
+                "margin": float(margin[mask].mean())}
+
+    kinds = np.array([r.get("kind", "") for r in rows])
+    return {**summary(np.ones(len(rows), dtype=bool)),
+            "by_kind": {k: summary(kinds == k) for k in sorted(set(kinds.tolist())) if k}}

@@ -26,7 +26,7 @@ from ctrlrec.profiles.cache import GenerationCache, generate_cached
 from ctrlrec.profiles.config import ProfilesConfig
 from ctrlrec.profiles.context import build_context
 from ctrlrec.profiles.prompts import wrong_messages
-from ctrlrec.profiles.reward import RewardScorer, pairs
+from ctrlrec.profiles.reward import RewardScorer, pair_accuracy, pairs
 from ctrlrec.profiles.samples import single_prompt
 from ctrlrec.rl.rewards import Judgement
 
@@ -63,6 +63,30 @@ def read_teacher(path: Path) -> tuple[dict[int, str], set[int] | None]:
             if row.get("valid"):
                 out[int(row["user"])] = row["profile"]
     return out, held
+
+
+def preference_rows(cfg: ProfilesConfig, ctx, users: list[int], teacher: dict[int, str], writer,
+                    cache: GenerationCache, progress: bool = True) -> tuple[dict, list[dict]]:
+    """The single-round prompts of `users` and their preference pairs; `writer` = (model, tok,
+    fingerprint) of the tuned policy, which writes the wrong-instruction profiles (cached)."""
+    model, tok, fp = writer
+    prompts = {u: single_prompt(ctx, u) for u in users}
+    asks = [wrong_messages(ctx.text, u, ctx.histories[u], u) for u in users]
+    wrong_text = generate_cached(model, tok, asks, cache, fp, cfg.batch_size, cfg.max_new_tokens,
+                                 desc="wrong-prompt profiles", progress=progress) if users else []
+    # the reward model only ever sees canonical renderings (PPO scores the canonical profile)
+    wrong = {u: shape.canonical(t) for u, t in zip(users, wrong_text, strict=True)}
+    return prompts, pairs(prompts, {u: teacher[u] for u in users}, wrong, cfg.seed)
+
+
+def reward_accuracy(scorer, rows: list[dict], held_rows: list[dict], out: Path,
+                    progress: bool = True) -> dict:
+    """Pair accuracy of the reward model on its training pairs and on the pairs of the users the
+    train run held out (never trained on); written to `out/reward/accuracy.json`."""
+    acc = {"train": pair_accuracy(scorer, rows, progress),
+           "held_out": pair_accuracy(scorer, held_rows, progress)}
+    write_json(out / "reward" / "accuracy.json", acc)
+    return acc
 
 
 def ppo_config(cfg: ProfilesConfig, tuned: str, out: Path, **over):
@@ -104,14 +128,10 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         rm_model, rm_tok = scalar_model(cfg.model, placement.device)
     else:
         policy_model, tok, fp, rm_model, rm_tok = pieces
-    prompts = {u: single_prompt(ctx, u) for u in users}
     cache = GenerationCache(out / "cache.jsonl")
-    wrong_text = generate_cached(policy_model, tok, [wrong_messages(ctx.text, u, ctx.histories[u], u)
-                                                     for u in users], cache, fp, cfg.batch_size,
-                                 cfg.max_new_tokens, desc="wrong-prompt profiles", progress=progress)
-    # the reward model only ever sees canonical renderings (PPO scores the canonical profile)
-    wrong = {u: shape.canonical(t) for u, t in zip(users, wrong_text, strict=True)}
-    rows = pairs(prompts, {u: teacher[u] for u in users}, wrong, cfg.seed)
+    prompts, rows = preference_rows(cfg, ctx, users, teacher, (policy_model, tok, fp), cache, progress)
+    held_users = [u for u in ctx.users if u in teacher and u in held]
+    _, held_rows = preference_rows(cfg, ctx, held_users, teacher, (policy_model, tok, fp), cache, progress)
     adapter = out / "reward" / "adapter"
     if (adapter / "adapter_config.json").is_file():  # a resumed run keeps its reward model
         from peft import PeftModel
@@ -120,7 +140,9 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     else:
         rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
                                 cfg.rm_lora_r, seed=cfg.seed, max_length=cfg.max_length, progress=progress)
-    reward_fn = ProfileReward(RewardScorer(rm, rm_tok, cfg.batch_size), cfg.shape_weight)
+    scorer = RewardScorer(rm, rm_tok, cfg.batch_size)
+    accuracy = reward_accuracy(scorer, rows, held_rows, out, progress)
+    reward_fn = ProfileReward(scorer, cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
     policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
     kind = model_marker(tuned).get("prompt", "single")  # the prompt the tuned model was trained on
@@ -135,6 +157,51 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     write_json(out / MARKER, {"prompt": kind, "teacher": marker.get("teacher"), "stage": "rl",
                               "dataset": cfg.dataset, "split": cfg.split, "seed": cfg.seed})
     write_json(out / "manifest.json", manifest("profiles-rl", cfg.to_dict(), cfg.seed, tuned=tuned,
-                                               pairs=len(rows), ppo=pcfg.to_dict(), steps=trainer.step,
+                                               train_run=str(train_run), pairs=len(rows),
+                                               reward_accuracy=accuracy, ppo=pcfg.to_dict(),
+                                               steps=trainer.step,
                                                last_metrics=last, teacher=marker.get("teacher")))
     return out
+
+
+def evaluate_reward(run: str | Path, train_run: str | Path | None = None, users: int | None = None,
+                    progress: bool = True) -> dict:
+    """The reward accuracy of a finished `profiles rl` run (train and held-out pairs), without
+    touching its policy: for runs made before `refine` measured it. Adds it to the manifest.
+    `users` widens the held-out side to the train run's held-out users among the first `users`."""
+    import torch
+
+    from ctrlrec.llm.device import choose
+    from ctrlrec.profiles.build import model_fingerprint
+    from ctrlrec.rl.model import load_backbone
+
+    run = Path(run)
+    path = run / "manifest.json"
+    if not path.is_file():
+        raise CtrlrecError(f"{run}: expected a finished `ctrlrec profiles rl` run (manifest.json)")
+    man = json.loads(path.read_text(encoding="utf-8"))
+    train_run = train_run or man.get("train_run")
+    if man.get("stage") != "profiles-rl" or not train_run:
+        raise CtrlrecError(f"{run}: expected a `profiles rl` manifest; runs older than its `train_run` "
+                           "field need --train-run")
+    cfg = ProfilesConfig.from_dict({**man["config"], **({"users": users} if users is not None else {})})
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    ctx = build_context(cfg)
+    teacher, held = read_teacher(Path(train_run) / "teacher.jsonl")
+    held = ctx.eval_users() if held is None else held
+    placement = choose(cfg.device)
+    model, tok = load_backbone(man["tuned"], placement)
+    writer, cache = (model, tok, model_fingerprint(man["tuned"])), GenerationCache(run / "cache.jsonl")
+    trained = ctx.users[: man["config"].get("users") or None]  # the run's own users: its exact pairs
+    _, rows = preference_rows(cfg, ctx, [u for u in trained if u in teacher and u not in held], teacher,
+                              writer, cache, progress)
+    _, held_rows = preference_rows(cfg, ctx, [u for u in ctx.users if u in teacher and u in held], teacher,
+                                   writer, cache, progress)
+    del model
+    scorer = RewardScorer.load(cfg.model, run / "reward" / "adapter", placement.device)
+    scorer.batch_size = cfg.batch_size
+    acc = reward_accuracy(scorer, rows, held_rows, run, progress)
+    write_json(path, {**man, "train_run": str(train_run), "reward_accuracy": acc,
+                      "reward_accuracy_users": cfg.users})
+    return acc
