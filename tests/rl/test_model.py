@@ -97,3 +97,28 @@ def test_value_head_trains_survives_resume_and_reference_stays(formatted, tmp_pa
     m1, m2 = tr.run_step(), tr2.run_step()
     assert m1["reward/total"] == m2["reward/total"] and m1["loss/value"] == m2["loss/value"]
     assert torch.equal(ac2.value_head.weight, ac.value_head.weight)
+
+
+def test_update_log_probs_before_any_step_equal_the_rollouts(formatted):
+    # PPO's ratio and approx-KL compare the update's log-probs with the rollout's; before the first
+    # optimizer step they must be the same function of the same tokens, whatever rows share a
+    # mini-batch and whatever their padding (prompts of different lengths, responses cut at a stop)
+    from ctrlrec.rl.losses import approx_kl
+    from ctrlrec.rl.rollout import collect
+
+    model, tok = formatted
+    cfg = _cfg(prompts_per_step=4, responses_per_prompt=2, rollout_batch_size=8, max_new_tokens=16)
+    policy = ActorCritic(model, cfg.lora_r, cfg.lora_alpha)
+    torch.nn.init.normal_(policy.lora["actor"][1], std=0.05)  # a non-trivial actor (B is zero at init)
+    ps = prompts(4)
+    ps[1] = {**ps[1], "messages": [{"role": "user", "content": "a much longer question " * 6}]}
+    roll = collect(policy, tok, ps, cfg, seed=5)
+    lengths = roll.tensors["attention_mask"].sum(1)
+    assert len(set(lengths.tolist())) > 1  # rows really are padded differently
+    assert not torch.allclose(roll.logp, roll.ref_logp)
+    policy.train(True)
+    for idx in (torch.tensor([0, 3, 5]), torch.tensor([2, 7]), torch.arange(len(roll))):
+        logp = policy.logprobs(roll.rows(idx), "actor", cfg.temperature)
+        mask = roll.tensors["mask"][idx]
+        assert torch.allclose(logp * mask, roll.logp[idx], atol=1e-5)
+        assert abs(approx_kl(logp.detach(), roll.logp[idx], mask).item()) < 1e-8
