@@ -110,3 +110,26 @@ def test_bad_inputs_are_one_clear_error(tmp_path, fake_text):
     assert isinstance(r.exception, CtrlrecError) and "m = 0" in str(r.exception)
     r = runner.invoke(app, ["profiles", "train", "--dataset", "tiny", "--stages", "three-round"])
     assert isinstance(r.exception, CtrlrecError) and "three-round" in str(r.exception)
+
+
+def test_fingerprint_follows_the_model_files_not_the_run_records(tmp_path):
+    # a resumed or re-measured run rewrites its manifest; its cached answers must stay valid
+    run = tmp_path / "run"
+    (run / "merged").mkdir(parents=True)
+    (run / "merged" / "model.safetensors").write_bytes(b"weights-1")
+    (run / "merged" / "config.json").write_text('{"hidden_size": 8}')
+    (run / "merged" / "chat_template.jinja").write_text("{{ messages }}")
+    (run / "manifest.json").write_text('{"created": "monday"}')
+    first = cache_mod.fingerprint_of(run)
+    (run / "manifest.json").write_text('{"created": "tuesday", "reward_accuracy": {}}')
+    (run / "profiles.json").write_text('{"prompt": "single"}')
+    (run / "reward").mkdir()
+    (run / "reward" / "accuracy.json").write_text("{}")
+    (run / "checkpoints" / "step-000010").mkdir(parents=True)
+    (run / "checkpoints" / "step-000010" / "model.safetensors").write_bytes(b"other")
+    assert cache_mod.fingerprint_of(run) == first
+    (run / "merged" / "chat_template.jinja").write_text("{{ other }}")
+    second = cache_mod.fingerprint_of(run)
+    assert second != first
+    (run / "merged" / "model.safetensors").write_bytes(b"weights-2")
+    assert cache_mod.fingerprint_of(run) not in (first, second)

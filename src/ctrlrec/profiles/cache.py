@@ -23,12 +23,22 @@ def key(fingerprint: str, prompt: str) -> str:
     return hashlib.sha256(f"{fingerprint}\n{prompt}".encode()).hexdigest()
 
 
+def model_file(path: Path) -> bool:
+    """A file that decides what a model generates: weights, configs, tokenizer, chat template. Not a
+    run's records (manifest.json, metrics, markers), which change when a finished stage is resumed
+    or measured again and must not make its cached answers stale."""
+    name = path.name
+    return (path.suffix in (".safetensors", ".jinja", ".model") or name.endswith("config.json")
+            or name in ("tokenizer.json", "special_tokens_map.json", "vocab.json", "merges.txt",
+                        "added_tokens.json"))
+
+
 def fingerprint_of(folder: str | Path) -> str:
-    """sha256 over a model folder's weight and config files (names, sizes, contents)."""
+    """sha256 over a model folder's model files (`model_file`: names, contents), checkpoints aside."""
     p = Path(folder)
     h = hashlib.sha256()
-    files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in (".safetensors", ".json")
-                   and "checkpoint" not in f.as_posix())
+    files = sorted(f for f in p.rglob("*") if f.is_file() and model_file(f)
+                   and "checkpoint" not in f.relative_to(p).as_posix())
     for f in files:
         h.update(f.relative_to(p).as_posix().encode())
         with f.open("rb") as fh:
