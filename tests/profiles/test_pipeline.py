@@ -40,7 +40,8 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
     assert rl_manifest["steps"] == 1 and rl_manifest["ppo"]["time_budget_min"] == 30.0
     assert rl_manifest["ppo"]["learning_rate"] == 3e-4 and rl_manifest["ppo"]["prompts_per_step"] == 2
     acc = rl_manifest["reward_accuracy"]
-    assert acc["train"]["pairs"] == rl_manifest["pairs"] and acc["held_out"]["pairs"] > 0
+    assert acc["train"]["of"] == rl_manifest["pairs"] and acc["held_out"]["pairs"] > 0
+    assert 0 < acc["train"]["pairs"] <= acc["train"]["of"]
     assert 0.0 <= acc["held_out"]["accuracy"] <= 1.0
     # measured again for a finished run: the same pairs and the same scores
     r = CliRunner().invoke(app, ["profiles", "reward-eval", "--run", str(run)])

@@ -109,3 +109,20 @@ def test_pairs_longer_than_max_length_are_an_error_not_silently_dropped(tmp_path
         train_reward_model(model, tok, [short, long_], tmp_path / "rm", max_length=n_short + 10,
                            progress=False)
     assert not (tmp_path / "rm" / "adapter").exists()
+
+
+def test_reward_accuracy_samples_training_pairs_up_to_a_cap_and_keeps_every_held_out_pair(tmp_path):
+    from ctrlrec.profiles.rl import reward_accuracy
+
+    def scorer(prompts, answers, progress=False):
+        return np.array([1.0 if a in GOOD else 0.0 for a in answers])
+
+    def row(u):
+        return {"prompt": _prompt(u), "chosen": [{"role": "assistant", "content": GOOD[u % 4]}],
+                "rejected": [{"role": "assistant", "content": BAD[u % 4]}], "kind": "wrong"}
+
+    acc = reward_accuracy(scorer, [row(u) for u in range(50)], [row(u) for u in range(7)], tmp_path,
+                          progress=False, train_cap=10)
+    assert acc["train"]["pairs"] == 10 and acc["train"]["of"] == 50 and acc["held_out"]["pairs"] == 7
+    assert acc["train"]["accuracy"] == 1.0 and acc["held_out"]["by_kind"]["wrong"]["accuracy"] == 1.0
+    assert (tmp_path / "reward" / "accuracy.json").is_file()
