@@ -26,4 +26,5 @@ def test_rule_reward_rises(formatted, tmp_path):
     rows = read_csv(tmp_path / "metrics.csv")
     assert [r["step"] for r in rows] == list(range(1, 21))
     assert {"reward/total", "reward/item", "reward/list", "kl", "entropy", "clipfrac", "loss/value",
-            "approx_kl"} <= set(rows[0])
+            "approx_kl", "approx_kl_max"} <= set(rows[0])
+    assert all(float(r["approx_kl_max"]) >= float(r["approx_kl"]) - 1e-12 for r in rows)

@@ -89,6 +89,8 @@ def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None) -> di
             break
     optimizer.zero_grad(set_to_none=True)
     out = {k: float(np.mean(v)) if v else float("nan") for k, v in stats.items()}
+    # the mean hides where it grew: the first mini-batch is ~0 by construction (nothing has stepped)
+    out["approx_kl_max"] = float(max(stats["approx_kl"])) if stats["approx_kl"] else float("nan")
     out["ppo_epochs_run"] = epochs if not stopped else epochs - 1 + (s / max(n, 1))
     out["early_stop"] = float(stopped)
     return out
