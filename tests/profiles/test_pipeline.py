@@ -51,6 +51,13 @@ def test_train_rl_build_show(tmp_path, fake_text, stub_endpoint):
         assert again[side]["pairs"] == acc[side]["pairs"]
         assert abs(again[side]["margin"] - acc[side]["margin"]) < 1e-4
     assert "held_out" in r.output
+    # a resumed run keeps its reward model and its measurement instead of scoring every pair again
+    kept = {**again, "marker": "kept"}
+    (run / "reward" / "accuracy.json").write_text(json.dumps(kept))
+    refine(cfg, str(tmp_path / "t" / "two-round"), tmp_path / "t", tmp_path / "rl", progress=False,
+           steps=1, prompts_per_step=2, responses_per_prompt=2, ppo_epochs=1, mini_batch_size=2,
+           learning_rate=3e-4, time_budget_min=30.0)
+    assert json.loads((run / "manifest.json").read_text())["reward_accuracy"] == kept
 
     r = CliRunner().invoke(app, ["profiles", "build", "--dataset", "tiny", "--model", str(run), "--seed", "3",
                                  "--m", "2", "--max-new-tokens", "6", "--threads", "1", "--device", "cpu",

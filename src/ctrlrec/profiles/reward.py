@@ -122,13 +122,13 @@ class RewardScorer:
         self.model, self.tok, self.batch_size = model.eval(), tok, batch_size
 
     @classmethod
-    def load(cls, base: str, adapter: str | Path, device: str = "cpu") -> RewardScorer:
+    def load(cls, base: str, adapter: str | Path, device: str = "cpu", batch_size: int = 16) -> RewardScorer:
         from peft import PeftModel
 
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise CtrlrecError(f"{adapter}: expected a reward-model adapter folder (adapter_config.json)")
         model, tok = scalar_model(base, device)
-        return cls(PeftModel.from_pretrained(model, str(adapter)), tok)
+        return cls(PeftModel.from_pretrained(model, str(adapter)), tok, batch_size)
 
     def __call__(self, prompts: list[list[dict]], answers: list[str], progress: bool = False) -> np.ndarray:
         import torch

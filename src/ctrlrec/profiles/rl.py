@@ -65,6 +65,17 @@ def read_teacher(path: Path) -> tuple[dict[int, str], set[int] | None]:
     return out, held
 
 
+def split_users(ctx, train_run: Path,
+                among: list[int] | None = None) -> tuple[dict[int, str], list[int], list[int]]:
+    """The train run's valid teacher profiles, the users RL may tune on (among `among`, default
+    every context user) and the users the train run held out of tuning (its --eval-share, not this
+    run's), which RL never tunes on."""
+    teacher, held = read_teacher(Path(train_run) / "teacher.jsonl")
+    held = ctx.eval_users() if held is None else held
+    tune = [u for u in (ctx.users if among is None else among) if u in teacher and u not in held]
+    return teacher, tune, [u for u in ctx.users if u in teacher and u in held]
+
+
 def preference_rows(cfg: ProfilesConfig, ctx, users: list[int], teacher: dict[int, str], writer,
                     cache: GenerationCache, progress: bool = True) -> tuple[dict, list[dict]]:
     """The single-round prompts of `users` and their preference pairs; `writer` = (model, tok,
@@ -119,10 +130,7 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = build_context(cfg)
-    # the users the train run held out (its --eval-share, not this run's), so RL never tunes on them
-    teacher, held = read_teacher(train_run / "teacher.jsonl")
-    held = ctx.eval_users() if held is None else held
-    users = [u for u in ctx.users if u in teacher and u not in held]
+    teacher, users, held_users = split_users(ctx, train_run)
     if pieces is None:
         from ctrlrec.llm.device import choose
         from ctrlrec.profiles.build import model_fingerprint
@@ -135,10 +143,10 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         policy_model, tok, fp, rm_model, rm_tok = pieces
     cache = GenerationCache(out / "cache.jsonl")
     prompts, rows = preference_rows(cfg, ctx, users, teacher, (policy_model, tok, fp), cache, progress)
-    held_users = [u for u in ctx.users if u in teacher and u in held]
     _, held_rows = preference_rows(cfg, ctx, held_users, teacher, (policy_model, tok, fp), cache, progress)
-    adapter = out / "reward" / "adapter"
-    if (adapter / "adapter_config.json").is_file():  # a resumed run keeps its reward model
+    adapter, measured = out / "reward" / "adapter", out / "reward" / "accuracy.json"
+    resumed = (adapter / "adapter_config.json").is_file()
+    if resumed:  # a resumed run keeps its reward model
         from peft import PeftModel
 
         rm = PeftModel.from_pretrained(rm_model, str(adapter))
@@ -146,7 +154,10 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         rm = train_reward_model(rm_model, rm_tok, rows, out / "reward", cfg.rm_epochs, cfg.rm_learning_rate,
                                 cfg.rm_lora_r, seed=cfg.seed, max_length=cfg.max_length, progress=progress)
     scorer = RewardScorer(rm, rm_tok, cfg.batch_size)
-    accuracy = reward_accuracy(scorer, rows, held_rows, out, progress, train_cap=max(len(held_rows), 32))
+    if resumed and measured.is_file():  # and its measurement: scoring the pairs again is minutes on a CPU
+        accuracy = json.loads(measured.read_text(encoding="utf-8"))
+    else:
+        accuracy = reward_accuracy(scorer, rows, held_rows, out, progress, train_cap=max(len(held_rows), 32))
     reward_fn = ProfileReward(scorer, cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
     policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
@@ -193,19 +204,15 @@ def evaluate_reward(run: str | Path, train_run: str | Path | None = None, users:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     ctx = build_context(cfg)
-    teacher, held = read_teacher(Path(train_run) / "teacher.jsonl")
-    held = ctx.eval_users() if held is None else held
+    # the run's own tuning users (so its pairs); the held-out side among all of ctx's users
+    teacher, users, held_users = split_users(ctx, train_run, ctx.users[: man["config"].get("users") or None])
     placement = choose(cfg.device)
     model, tok = load_backbone(man["tuned"], placement)
     writer, cache = (model, tok, model_fingerprint(man["tuned"])), GenerationCache(run / "cache.jsonl")
-    trained = ctx.users[: man["config"].get("users") or None]  # the run's own users (and so its pairs)
-    _, rows = preference_rows(cfg, ctx, [u for u in trained if u in teacher and u not in held], teacher,
-                              writer, cache, progress)
-    _, held_rows = preference_rows(cfg, ctx, [u for u in ctx.users if u in teacher and u in held], teacher,
-                                   writer, cache, progress)
+    _, rows = preference_rows(cfg, ctx, users, teacher, writer, cache, progress)
+    _, held_rows = preference_rows(cfg, ctx, held_users, teacher, writer, cache, progress)
     del model
-    scorer = RewardScorer.load(cfg.model, run / "reward" / "adapter", placement.device)
-    scorer.batch_size = cfg.batch_size
+    scorer = RewardScorer.load(cfg.model, run / "reward" / "adapter", placement.device, cfg.batch_size)
     acc = reward_accuracy(scorer, rows, held_rows, run, progress)
     write_json(path, {**man, "train_run": str(train_run), "reward_accuracy": acc,
                       "reward_accuracy_users": cfg.users})
