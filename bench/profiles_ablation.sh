@@ -10,6 +10,8 @@
 # models built before RL (default "single two-round"; BUILDS="" when a split's earlier columns are
 # already in docs/results.md and only the RL column is wanted: ~1.5 h less here). The comparison has
 # a column for every build that exists, so it can be run before the RL column is there.
+# After the RL build, a control column gives every user that build's most common profile
+# (bench/constant_profiles.py): what a nearly constant user side vector does by itself.
 set -euo pipefail
 S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
@@ -41,9 +43,13 @@ if [ "${RL:-1}" != 0 ]; then
     done_ "runs/prof-rl-build-$S" || $C profiles build "${common[@]}" --model "runs/prof-rl-$S" \
         --no-item-profiles --out "runs/prof-rl-build-$S"
 fi
+if done_ "runs/prof-rl-build-$S" && ! done_ "runs/prof-const-$S"; then
+    s "constant control ($S): the RL build's most common profile for every user"
+    .venv/bin/python bench/constant_profiles.py --like "runs/prof-rl-build-$S" --out "runs/prof-const-$S"
+fi
 sides=none,text
 profiles=()
-for pair in single:prof-single two:prof-two-round rl:prof-rl-build; do
+for pair in single:prof-single two:prof-two-round rl:prof-rl-build const:prof-const; do
     if done_ "runs/${pair#*:}-$S"; then
         sides+=",profiles-${pair%%:*}"
         profiles+=("${pair%%:*}=runs/${pair#*:}-{split}")
