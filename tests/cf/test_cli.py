@@ -25,6 +25,35 @@ def test_train_eval_and_compare_commands(tmp_path):
     assert (tmp_path / "cmp" / "chart.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_compare_over_training_seeds_gives_mean_and_std_over_one_split(tmp_path):
+    import json
+
+    ds = tiny_dataset()
+    encode(item_texts(ds.catalog), "all-MiniLM-L6-v2", encode_fn=fake_encoder)
+    args = ["cf", "compare", "--dataset", "tiny", "--models", "biasmf", "--side", "none", "--epochs", "2",
+            "--threads", "1", "--seed", "3", "--out", str(tmp_path / "cmp")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    one = (tmp_path / "cmp" / "random-biasmf-none" / "metrics.json").read_text()
+    r = CliRunner().invoke(app, [*args, "--seeds", "3,5,6"])
+    assert r.exit_code == 0, r.output
+    # seed 3 is the one-seed run, read back untouched; 5 and 6 are new runs over seed 3's split
+    assert (tmp_path / "cmp" / "random-biasmf-none" / "metrics.json").read_text() == one
+    shas = {json.loads((tmp_path / "cmp" / d / "config.json").read_text())["train_sha256"]
+            for d in ("random-biasmf-none", "random-biasmf-none-s5", "random-biasmf-none-s6")}
+    assert len(shas) == 1
+    rows = [r for r in json.loads((tmp_path / "cmp" / "results.json").read_text())["rows"]
+            if r["model"] == "biasmf"]
+    assert sorted(r["seed"] for r in rows) == [3, 5, 6]
+    vals = [r["recall@20"] for r in rows]
+    mean = sum(vals) / 3
+    std = (sum((v - mean) ** 2 for v in vals) / 2) ** 0.5
+    table = (tmp_path / "cmp" / "table.md").read_text()
+    assert f"| random | BiasMF | {mean:.4f} ± {std:.4f} |" in table
+    assert "training seeds 3, 5, 6" in table
+    bad = CliRunner().invoke(app, [*args, "--seeds", "3,x"])
+    assert bad.exit_code != 0 and "--seeds 3,x" in str(bad.exception)
+
+
 def test_bad_split_is_one_clear_error():
     r = CliRunner().invoke(app, ["cf", "compare", "--dataset", "tiny", "--split", "weird"])
     assert r.exit_code != 0

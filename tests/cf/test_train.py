@@ -30,6 +30,18 @@ def test_train_writes_a_run_and_beats_chance(tmp_path):
     assert model.score_users(torch.arange(3)).shape == (3, 20)
 
 
+def test_split_seed_fixes_the_split_while_the_seed_changes_the_run(tmp_path):
+    tiny_dataset()
+    a = train(cfg(epochs=2), tmp_path / "a", progress=False)
+    b = train(cfg(epochs=2, seed=9, split_seed=3), tmp_path / "b", progress=False)
+    c = train(cfg(epochs=2, seed=9), tmp_path / "c", progress=False)
+    sha = {k: json.loads((tmp_path / k / "config.json").read_text())["train_sha256"] for k in "abc"}
+    assert sha["a"] == sha["b"] != sha["c"]
+    assert a["test"]["users"] == b["test"]["users"]
+    wa, wb = (load_run(tmp_path / k)[2].state_dict() for k in "ab")
+    assert wa.keys() == wb.keys() and any(not torch.equal(wa[k], wb[k]) for k in wa)
+
+
 def test_resume_continues_from_the_last_epoch(tmp_path):
     tiny_dataset()
     full = train(cfg(), tmp_path / "a", progress=False)

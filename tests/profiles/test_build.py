@@ -63,6 +63,10 @@ def test_profiles_plug_into_cf_and_a_foreign_split_is_refused(tmp_path, fake_tex
                  progress=False)
     with pytest.raises(CtrlrecError, match="--profiles"):
         cf_train(CFConfig(**base, side="profiles", seed=3), tmp_path / "cf3", progress=False)
+    # another training seed over the build's split is the same split: accepted
+    res4 = cf_train(CFConfig(**base, side="profiles", profiles=str(tmp_path / "p"), seed=4, split_seed=3),
+                    tmp_path / "cf4", progress=False)
+    assert res4["test"]["users"] == res["test"]["users"]
 
 
 def test_lightgcn_neighbours_need_the_same_split(tmp_path, fake_text):

@@ -41,6 +41,21 @@ def _split_list(value: str, allowed, what: str) -> list[str]:
     return items
 
 
+def _seed_list(value: str | None) -> list[int] | None:
+    from ctrlrec.errors import CtrlrecError
+
+    if value is None:
+        return None
+    try:
+        seeds = [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise CtrlrecError(f"--seeds {value}: expected distinct integers separated by commas, "
+                           "e.g. 2024,2025,2026")
+    return seeds
+
+
 @app.command()
 def train(
     dataset: str = typer.Option(..., help="Prepared dataset name or folder, e.g. ml-100k."),
@@ -65,6 +80,8 @@ def train(
     ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
     ssl_warmup: int = typer.Option(0, help="SGL/SimGCL: epochs over which the InfoNCE weight ramps up."),
     seed: int = typer.Option(2024, help="Random seed."),
+    split_seed: int | None = typer.Option(None, help="Seed of the split alone (default: --seed), to "
+                                          "vary the initialisation over a fixed split."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
 ) -> None:
@@ -82,8 +99,8 @@ def train(
         cfg = _config(dataset=dataset, model=model, split=split, side=side, profiles=profiles, fuse=fuse,
                       cold_share=cold_share, dim=dim, layers=layers, lr=lr, reg=reg,
                       init_std=init_std, batch_size=batch_size, epochs=epochs, patience=patience,
-                      seed=seed, ssl_weight=ssl_weight, ssl_warmup=ssl_warmup, device=device,
-                      threads=threads)
+                      seed=seed, split_seed=split_seed, ssl_weight=ssl_weight,
+                      ssl_warmup=ssl_warmup, device=device, threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)
     console.print(f"best epoch {res['best_epoch']} of {res['epochs_run']}, "
                   f"{res['s_per_epoch']:.2f} s/epoch on {res['device']}; split {res['split']}")
@@ -125,7 +142,9 @@ def compare(
     patience: int = typer.Option(5, help="Early-stopping patience (epochs)."),
     ssl_weight: float | None = typer.Option(None, help="SGL/SimGCL InfoNCE weight (default 0.1 / 0.2)."),
     ssl_warmup: int = typer.Option(0, help="SGL/SimGCL: epochs over which the InfoNCE weight ramps up."),
-    seed: int = typer.Option(2024, help="Random seed."),
+    seed: int = typer.Option(2024, help="Random seed (of the split, and of the runs without --seeds)."),
+    seeds: str | None = typer.Option(None, help="Comma-separated training seeds: every run once per seed "
+                                     "over the split of --seed; the table gives mean ± std."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N."),
     threads: int = typer.Option(0, help="CPU threads (0 = torch default)."),
     table_only: bool = typer.Option(False, help="Only tabulate the runs already finished in --out."),
@@ -144,6 +163,6 @@ def compare(
                    patience=patience, ssl_weight=ssl_weight, ssl_warmup=ssl_warmup, seed=seed,
                    device=device, threads=threads)
     rows = run_all(base, names, sides, splits, out, log=console.print, table_only=table_only,
-                   profiles=runs)
+                   profiles=runs, seeds=_seed_list(seeds))
     write_outputs(rows, sides, out)
     console.print(f"table: {out / 'table.md'}  chart: {out / 'chart.png'}")

@@ -1,6 +1,11 @@
 """`ctrlrec cf compare`: the five models with and without side embeddings on one or more splits,
 one Markdown table and one bar chart. Each run keeps its own directory, so an interrupted
-comparison picks up where it stopped (finished runs are read back, an unfinished one resumes)."""
+comparison picks up where it stopped (finished runs are read back, an unfinished one resumes).
+
+With several training seeds (`--seeds`), every run is repeated per seed over the one split of
+`--seed` (only the initialisation and the sampler change), and the table gives mean ± sample std:
+the noise a column has to beat. The first seed's runs keep the single-seed directory names, so an
+earlier one-seed comparison in the same folder is reused as that seed."""
 
 from __future__ import annotations
 
@@ -67,9 +72,19 @@ def side_config(base: CFConfig, side: str, split: str, profiles: dict[str, str])
     return replace(base, side=side, split=split)
 
 
+def seed_configs(cfg: CFConfig, seeds: list[int] | None) -> list[tuple[CFConfig, str]]:
+    """(config, run-name suffix) per training seed; the split stays the one of `cfg.seed`."""
+    if not seeds:
+        return [(cfg, "")]
+    return [(cfg if s == cfg.seed else replace(cfg, seed=s, split_seed=cfg.seed_of_split()),
+             "" if s == cfg.seed else f"-s{s}") for s in seeds]
+
+
 def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
-            log=print, table_only: bool = False, profiles: dict[str, str] | None = None) -> list[dict]:
-    """Train (or read back) every run; with `table_only`, read back finished runs and skip the rest."""
+            log=print, table_only: bool = False, profiles: dict[str, str] | None = None,
+            seeds: list[int] | None = None) -> list[dict]:
+    """Train (or read back) every run; with `table_only`, read back finished runs and skip the rest.
+    `seeds`: training seeds, each run once per seed over the split of `base.seed`."""
     from ctrlrec.cf.train import train
 
     rows = []
@@ -77,31 +92,51 @@ def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = T
         rows.append(popularity_row(base, split))
         for model in models:
             for side in sides:
-                cfg = replace(side_config(base, side, split, profiles or {}), model=model)
-                run = out / f"{split}-{model}-{side}"
-                if (run / "metrics.json").is_file():
-                    res = json.loads((run / "metrics.json").read_text())
-                elif table_only:
-                    log(f"{split:9s} {NAMES[model]:8s} side={side:5s} not finished, left out")
-                    continue
-                else:
-                    res = train(cfg, run, resume=(run / "checkpoint").is_dir(), progress=progress)
-                row = {"split": split, "model": model, "side": side,
-                       "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
-                       "s_per_epoch": res["s_per_epoch"], "test_users": res["test"]["users"],
-                       **{m: res["test"][m] for m in METRICS}}
-                log(f"{split:9s} {NAMES[model]:8s} side={side:5s} "
-                    + "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
-                    + f"  ({row['epochs_run']} epochs, {row['s_per_epoch']:.2f} s/epoch)")
-                rows.append(row)
+                one = replace(side_config(base, side, split, profiles or {}), model=model)
+                for cfg, suffix in seed_configs(one, seeds):
+                    run = out / f"{split}-{model}-{side}{suffix}"
+                    if (run / "metrics.json").is_file():
+                        res = json.loads((run / "metrics.json").read_text())
+                    elif table_only:
+                        log(f"{split:9s} {NAMES[model]:8s} side={side:5s} seed {cfg.seed} not finished, "
+                            "left out")
+                        continue
+                    else:
+                        res = train(cfg, run, resume=(run / "checkpoint").is_dir(), progress=progress)
+                    row = {"split": split, "model": model, "side": side, "seed": cfg.seed,
+                           "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"],
+                           "s_per_epoch": res["s_per_epoch"], "test_users": res["test"]["users"],
+                           **{m: res["test"][m] for m in METRICS}}
+                    log(f"{split:9s} {NAMES[model]:8s} side={side:5s} "
+                        + (f"seed {cfg.seed} " if seeds else "")
+                        + "  ".join(f"{m} {row[m]:.4f}" for m in METRICS)
+                        + f"  ({row['epochs_run']} epochs, {row['s_per_epoch']:.2f} s/epoch)")
+                    rows.append(row)
     return rows
 
 
+def summary(rows: list[dict]) -> dict[tuple, dict[str, tuple[float, float, int]]]:
+    """(split, model, side) -> metric -> (mean, sample std, runs) over the rows' seeds."""
+    import statistics
+
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["split"], r["model"], r["side"]), []).append(r)
+    return {k: {m: (statistics.fmean(x[m] for x in g),
+                    statistics.stdev([x[m] for x in g]) if len(g) > 1 else 0.0, len(g))
+                for m in METRICS} for k, g in groups.items()}
+
+
+def _cell(stat: tuple[float, float, int]) -> str:
+    mean, std, n = stat
+    return f"{mean:.4f}" if n == 1 else f"{mean:.4f} ± {std:.4f}"
+
+
 def markdown(rows: list[dict], sides) -> str:
-    """One line per split and model; Recall@20 / NDCG@20 per side."""
+    """One line per split and model; Recall@20 / NDCG@20 per side (mean ± std over seeds, if several)."""
     head = "| split | model | " + " | ".join(f"R@20 {s} | N@20 {s}" for s in sides) + " |"
     lines = [head, "|" + "---|" * (2 + 2 * len(sides))]
-    by = {(r["split"], r["model"], r["side"]): r for r in rows}
+    by = summary(rows)
     seen = []
     for r in rows:
         key = (r["split"], r["model"])
@@ -111,8 +146,11 @@ def markdown(rows: list[dict], sides) -> str:
         cells = []
         for s in sides:
             x = by.get((*key, s))
-            cells += [f"{x[m]:.4f}" if x else "–" for m in METRICS]
+            cells += [_cell(x[m]) if x else "–" for m in METRICS]
         lines.append(f"| {key[0]} | {NAMES[key[1]]} | " + " | ".join(cells) + " |")
+    seeds = sorted({r["seed"] for r in rows if "seed" in r})
+    if len(seeds) > 1:
+        lines += ["", f"Mean ± sample std over training seeds {', '.join(map(str, seeds))} (one split)."]
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +161,7 @@ def bar_chart(rows: list[dict], sides, path: Path, metric: str = "recall@20") ->
     import matplotlib.pyplot as plt
 
     groups = list(dict.fromkeys((r["split"], r["model"]) for r in rows))
-    by = {(r["split"], r["model"], r["side"]): r[metric] for r in rows}
+    by = {k: v[metric][0] for k, v in summary(rows).items()}
     fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(groups)), 3.5))
     width = 0.8 / len(sides)
     for k, s in enumerate(sides):

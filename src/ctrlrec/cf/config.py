@@ -35,8 +35,13 @@ class CFConfig:
     edge_drop: float = 0.1            # SGL: share of edges dropped in each view
     noise_eps: float = 0.1            # SimGCL: length of the per-layer noise
     seed: int = 2024                  # seeds the split, the initialisation and the sampler
+    split_seed: int | None = None     # seeds the split alone when set (None: `seed`), so runs that
+    #                                   differ in `seed` can share one split (`cf compare --seeds`)
     device: str = "auto"              # auto, cpu, cuda or cuda:N
     threads: int = 0                  # CPU threads (0 = torch default)
+
+    def seed_of_split(self) -> int:
+        return self.seed if self.split_seed is None else self.split_seed
 
     def to_dict(self) -> dict:
         return asdict(self)

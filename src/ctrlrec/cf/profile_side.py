@@ -4,7 +4,7 @@ Reads a `ctrlrec profiles build` run (users.jsonl, items.jsonl, manifest.json). 
 its profile's sentence vector; a user without a profile keeps the text vector (mean of its training
 items' vectors). An item's vector is its text vector, averaged with its item-profile vector where it
 has one (items with training interactions), then L2-normalised. The build must come from this run's
-dataset, split kind and seed, so the profiles saw only this split's training interactions.
+dataset, split kind and split seed, so the profiles saw only this split's training interactions.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def check_build(run: Path, cfg) -> dict:
         raise CtrlrecError(f"--profiles {run}: expected a `ctrlrec profiles build` run (users.jsonl, "
                            "manifest.json)")
     made = json.loads(mf.read_text()).get("config", {})
-    want = {"dataset": cfg.dataset, "split": cfg.split, "seed": cfg.seed}
+    want = {"dataset": cfg.dataset, "split": cfg.split, "seed": cfg.seed_of_split()}
     if cfg.split == "cold-item":
         want["cold_share"] = cfg.cold_share
     bad = {k: made.get(k) for k, v in want.items() if made.get(k) != v}

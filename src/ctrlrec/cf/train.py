@@ -54,7 +54,7 @@ def prepare(cfg: CFConfig):
     from ctrlrec.data import load
 
     ds = load(cfg.dataset)
-    split = make_split(ds, cfg.split, seed=cfg.seed, cold_share=cfg.cold_share)
+    split = make_split(ds, cfg.split, seed=cfg.seed_of_split(), cold_share=cfg.cold_share)
     if len(split.train) == 0 or len(split.valid) == 0:
         raise CtrlrecError(f"{cfg.dataset} split {cfg.split}: expected training and validation "
                            f"interactions, got {split.summary()}")
@@ -177,7 +177,7 @@ def load_run(run: Path, device: str = "cpu"):
     from ctrlrec.data import load
 
     ds = load(cfg.dataset)
-    split = make_split(ds, cfg.split, seed=cfg.seed, cold_share=cfg.cold_share)
+    split = make_split(ds, cfg.split, seed=cfg.seed_of_split(), cold_share=cfg.cold_share)
     if pairs_sha(split.train) != saved.get("train_sha256"):
         raise CtrlrecError(f"{run}: dataset {cfg.dataset} gives another training split than the "
                            "run was trained on; expected the same prepared dataset")
