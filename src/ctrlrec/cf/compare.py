@@ -147,6 +147,8 @@ def markdown(rows: list[dict], sides) -> str:
         for s in sides:
             x = by.get((*key, s))
             cells += [_cell(x[m]) if x else "–" for m in METRICS]
+        if all(c == "–" for c in cells):  # e.g. the popularity floor when `none` is not a column
+            continue
         lines.append(f"| {key[0]} | {NAMES[key[1]]} | " + " | ".join(cells) + " |")
     seeds = sorted({r["seed"] for r in rows if "seed" in r})
     if len(seeds) > 1:
