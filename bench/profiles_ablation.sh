@@ -3,7 +3,8 @@
 # at a time, at the CPU scale of docs/results.md (tuning on the first 200 users, best-of-2, user
 # profiles only). Every step resumes or reads its cache, so a stopped run is simply started again.
 #   bash bench/profiles_ablation.sh random        # then: cold-item
-# CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared;
+# CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared, each over
+# the training seeds SEEDS (default 2024,2025,2026; the table gives mean ± std);
 # RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps, and RL_BUDGET (minutes),
 # RL_USERS (tuning users, 200), RL_PROMPTS (users per step), RL_EPOCHS (PPO epochs), RL_LR fit it to
 # a CPU session (`profiles rl --help`; results.md gives a CPU run's figures). BUILDS=... names the tuned
@@ -59,7 +60,7 @@ pargs=()
 [ ${#profiles[@]} -gt 0 ] && pargs=(--profiles "$(IFS=,; echo "${profiles[*]}")")
 s "cf compare ($S: $sides)"
 OMP_NUM_THREADS=1 $C cf compare --dataset ml-100k --split "$S" --models "$MODELS" --seed 2024 \
-    --side "$sides" "${pargs[@]}" \
+    --seeds "${SEEDS:-2024,2025,2026}" --side "$sides" "${pargs[@]}" \
     --batch-size 4096 --lr 0.01 --epochs 100 --patience 5 --threads 1 --device cpu \
     --out runs/cf-ablation-ml-100k
 s done
