@@ -13,6 +13,8 @@
 # a column for every build that exists, so it can be run before the RL column is there.
 # After the RL build, a control column gives every user that build's most common profile
 # (bench/constant_profiles.py): what a nearly constant user side vector does by itself.
+# A second control gives every user its data-written profile (bench/data_profiles.py, no LLM):
+# the targets the CPU-scale tuning imitates.
 set -euo pipefail
 S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
@@ -48,9 +50,10 @@ if done_ "runs/prof-rl-build-$S" && ! done_ "runs/prof-const-$S"; then
     s "constant control ($S): the RL build's most common profile for every user"
     .venv/bin/python bench/constant_profiles.py --like "runs/prof-rl-build-$S" --out "runs/prof-const-$S"
 fi
+done_ "runs/prof-data-$S" || .venv/bin/python bench/data_profiles.py --split "$S" --out "runs/prof-data-$S"
 sides=none,text
 profiles=()
-for pair in single:prof-single two:prof-two-round rl:prof-rl-build const:prof-const; do
+for pair in single:prof-single two:prof-two-round rl:prof-rl-build const:prof-const data:prof-data; do
     if done_ "runs/${pair#*:}-$S"; then
         sides+=",profiles-${pair%%:*}"
         profiles+=("${pair%%:*}=runs/${pair#*:}-{split}")
