@@ -23,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from ctrlrec.atomic import atomic_dir, write_json, write_jsonl
+from ctrlrec.profiles import shape
 
 
 def main() -> None:
@@ -51,7 +52,8 @@ def main() -> None:
         "users": len(rows),
     }
     with atomic_dir(a.out) as tmp:
-        write_jsonl(tmp / "users.jsonl", [{"user": r["user"], "profile": text, "valid": False} for r in rows])
+        valid = shape.is_valid(text)
+        write_jsonl(tmp / "users.jsonl", [{"user": r["user"], "profile": text, "valid": valid} for r in rows])
         write_json(tmp / "manifest.json", out)
     print(f"{len(rows)} users, one profile ({n} of them had it in {src}, {len(counts)} distinct there): "
           f"{text!r}")
