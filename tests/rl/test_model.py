@@ -122,3 +122,33 @@ def test_update_log_probs_before_any_step_equal_the_rollouts(formatted):
         mask = roll.tensors["mask"][idx]
         assert torch.allclose(logp * mask, roll.logp[idx], atol=1e-5)
         assert abs(approx_kl(logp.detach(), roll.logp[idx], mask).item()) < 1e-8
+
+
+def test_gradient_checkpointing_gives_the_same_update_and_is_used_in_training(formatted):
+    # checkpointing trades memory for recomputation; the loss and its gradients must not change,
+    # and it must really be on in train mode (the update) and off in eval mode (the rollout)
+    model, tok = formatted
+    grads = {}
+    for ckpt in (False, True):
+        m = copy.deepcopy(model)
+        ac = ActorCritic(m, gradient_checkpointing=ckpt)
+        torch.manual_seed(0)
+        for p in ac.lora["actor"] + ac.lora["critic"]:
+            torch.nn.init.normal_(p, std=0.05)
+        torch.nn.init.normal_(ac.value_head.weight, std=0.05)
+        ac.train(True)
+        assert m.is_gradient_checkpointing == ckpt
+        assert ac.decoder.gradient_checkpointing == ckpt
+        b = _batch(tok)
+        # one backward per forward, as in ppo_update: a checkpointed backward recomputes the forward
+        # with whichever adapter is active then, so a graph must not outlive an adapter switch
+        actor = ac.logprobs(b, "actor").sum()
+        actor.backward()
+        critic = ac.values(b).sum()
+        critic.backward()
+        loss = actor + critic
+        grads[ckpt] = (loss.detach(), [p.grad.clone() for p in ac.parameters()])
+    (l0, g0), (l1, g1) = grads[False], grads[True]
+    assert torch.allclose(l0, l1, atol=1e-5)
+    assert len(g0) == len(g1) and all(torch.allclose(a, b, atol=1e-5) for a, b in zip(g0, g1, strict=True))
+    assert any(a.abs().sum() > 0 for a in g1)

@@ -112,6 +112,7 @@ def ppo_config(cfg: ProfilesConfig, tuned: str, out: Path, **over):
                   item_reward=False, list_scale=1.0, kl_coef=cfg.kl_coef, max_new_tokens=cfg.max_new_tokens,
                   prompts_per_step=8, responses_per_prompt=2, rollout_batch_size=cfg.batch_size,
                   learning_rate=1e-5, save_every=10, tensorboard=False, device=cfg.device,
+                  gradient_checkpointing=True,  # ~1,300-token prompts: bench/ppo_memory.py
                   threads=cfg.threads or None)
     values.update(over)
     return PPOConfig(**values)
@@ -160,7 +161,8 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         accuracy = reward_accuracy(scorer, rows, held_rows, out, progress, train_cap=max(len(held_rows), 32))
     reward_fn = ProfileReward(scorer, cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
-    policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
+    policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules,
+                         gradient_checkpointing=pcfg.gradient_checkpointing)
     kind = model_marker(tuned).get("prompt", "single")  # the prompt the tuned model was trained on
     rl_prompts = [{"user": u, "messages": m, "rm_messages": prompts[u]}
                   for u, m in zip(users, user_prompts(ctx, users, kind), strict=True)]

@@ -32,13 +32,15 @@ class ActorCritic:
     """One backbone, adapters 'actor' and 'critic', a value head; forwards at response positions."""
 
     def __init__(self, backbone, lora_r: int = 4, lora_alpha: int = 2, target_modules: str = "all-linear",
-                 value_head_init_std: float = 0.0):
+                 value_head_init_std: float = 0.0, gradient_checkpointing: bool = False):
         import torch
         from peft import LoraConfig, get_peft_model
 
         for p in backbone.parameters():
             p.requires_grad_(False)
         backbone.config.use_cache = False
+        if gradient_checkpointing:  # only acts in train mode, i.e. in the update's forwards
+            backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         targets = target_modules if target_modules == "all-linear" else [
             m.strip() for m in target_modules.split(",") if m.strip()]
 
