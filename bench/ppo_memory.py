@@ -16,13 +16,9 @@ import resource
 import time
 
 import torch
+from profile_policy import add_args, setup  # bench/profile_policy.py
 
-from ctrlrec.llm.device import choose
-from ctrlrec.profiles.build import user_prompts
-from ctrlrec.profiles.config import ProfilesConfig
-from ctrlrec.profiles.context import build_context
-from ctrlrec.profiles.rl import ppo_config
-from ctrlrec.rl.model import ActorCritic, load_backbone
+from ctrlrec.rl.model import ActorCritic
 from ctrlrec.rl.rollout import collect
 from ctrlrec.rl.update import advantages, ppo_update
 
@@ -33,25 +29,10 @@ def peak_gb() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tuned", required=True)
-    ap.add_argument("--dataset", default="ml-100k")
-    ap.add_argument("--split", default="random")
-    ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--cf-run", default=None)
-    ap.add_argument("--users", type=int, default=4, help="prompts per step (2 samples each)")
-    ap.add_argument("--mini-batch", type=int, default=4)
+    add_args(ap)
     ap.add_argument("--checkpointing", action="store_true", help="gradient checkpointing in the update")
-    ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    cfg = ProfilesConfig(dataset=a.dataset, split=a.split, seed=a.seed, cf_run=a.cf_run, threads=a.threads)
-    ctx = build_context(cfg)
-    users = ctx.users[: a.users]
-    prompts = [{"user": u, "messages": m} for u, m in zip(users, user_prompts(ctx, users, "collaborative"),
-                                                          strict=True)]
-    pcfg = ppo_config(cfg, a.tuned, "/tmp/unused", prompts_per_step=a.users, mini_batch_size=a.mini_batch,
-                      ppo_epochs=1)
-    model, tok = load_backbone(a.tuned, choose("cpu"))
+    prompts, pcfg, model, tok = setup(a, ppo_epochs=1)
     policy = ActorCritic(model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules,
                          gradient_checkpointing=a.checkpointing)
     print(f"loaded: peak {peak_gb():.1f} GB", flush=True)
