@@ -5,7 +5,7 @@ first PPO step, twice. This script runs the step's phases on the same policy and
 the process's peak resident memory after each: the rollout (sampling + no-grad scoring), then one
 PPO epoch of mini-batch updates. Run it under a memory cap so a blow-up is an error, not a kill:
 
-    prlimit --as=22000000000 python bench/ppo_memory.py --tuned runs/prof-train-random/two-round \
+    prlimit --as=21000000000 python bench/ppo_memory.py --tuned runs/prof-train-random/two-round \
         --split random --cf-run runs/cf-ablation-ml-100k/random-lightgcn-none [--checkpointing]
 """
 

@@ -126,7 +126,7 @@ def test_update_log_probs_before_any_step_equal_the_rollouts(formatted):
 
 def test_gradient_checkpointing_gives_the_same_update_and_is_used_in_training(formatted):
     # checkpointing trades memory for recomputation; the loss and its gradients must not change,
-    # and it must really be on in train mode (the update) and off in eval mode (the rollout)
+    # and the backbone must really be set to checkpoint (transformers applies it in train mode only)
     model, tok = formatted
     grads = {}
     for ckpt in (False, True):

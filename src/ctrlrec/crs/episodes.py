@@ -200,8 +200,7 @@ def build(cfg: CRSRLConfig, progress: bool = True) -> MultiTurnPPO:
     else:
         reward = ModelReward(RewardModel.load(cfg.rm, cfg.device, cfg.precision))
     model, tok = load_backbone(cfg.sft, placement)
-    policy = ActorCritic(model, cfg.lora_r, cfg.lora_alpha, cfg.target_modules, cfg.value_head_init_std,
-                         cfg.gradient_checkpointing)
+    policy = ActorCritic.from_config(model, cfg)
     trainer = MultiTurnPPO(cfg, policy, tok, sim, reward, Catalog.from_frame(ds.catalog), cfg.run_dir(),
                            progress)
     trainer.placement = placement

@@ -161,8 +161,7 @@ def refine(cfg: ProfilesConfig, tuned: str, train_run: str | Path, out: str | Pa
         accuracy = reward_accuracy(scorer, rows, held_rows, out, progress, train_cap=max(len(held_rows), 32))
     reward_fn = ProfileReward(scorer, cfg.shape_weight)
     pcfg = ppo_config(cfg, tuned, out, **ppo_over)
-    policy = ActorCritic(policy_model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules,
-                         gradient_checkpointing=pcfg.gradient_checkpointing)
+    policy = ActorCritic.from_config(policy_model, pcfg)
     kind = model_marker(tuned).get("prompt", "single")  # the prompt the tuned model was trained on
     rl_prompts = [{"user": u, "messages": m, "rm_messages": prompts[u]}
                   for u, m in zip(users, user_prompts(ctx, users, kind), strict=True)]

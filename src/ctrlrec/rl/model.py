@@ -70,6 +70,12 @@ class ActorCritic:
             raise CtrlrecError("LoRA found no layers to adapt; expected a causal LM with linear layers")
         self._use("actor")
 
+    @classmethod
+    def from_config(cls, backbone, cfg) -> ActorCritic:
+        """The adapters, value head and memory setting a PPOConfig (or subclass) names."""
+        return cls(backbone, cfg.lora_r, cfg.lora_alpha, cfg.target_modules, cfg.value_head_init_std,
+                   cfg.gradient_checkpointing)
+
     # -- parameters ------------------------------------------------------------------------
     def parameter_groups(self) -> dict[str, list]:
         """The trained parameters: actor LoRA, critic LoRA, value head. Nothing else trains."""

@@ -166,8 +166,7 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
         prompt_pool.write(pool_file, pool)
     prompt_pool.attach_teacher(ctx, pool)
     model, tok = load_backbone(cfg.sft, placement)
-    policy = ActorCritic(model, cfg.lora_r, cfg.lora_alpha, cfg.target_modules, cfg.value_head_init_std,
-                         cfg.gradient_checkpointing)
+    policy = ActorCritic.from_config(model, cfg)
     trainer = PPOTrainer(cfg, policy, tok, pool, ScoringReward(Catalog.from_frame(ds.catalog)), run_dir,
                          progress)
     trainer.placement = placement
