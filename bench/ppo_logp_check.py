@@ -28,7 +28,7 @@ def main() -> None:
     add_args(ap)
     a = ap.parse_args()
     prompts, pcfg, model, tok = setup(a)
-    policy = ActorCritic(model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules)
+    policy = ActorCritic.from_config(model, pcfg)  # as `profiles rl` builds it
     torch.manual_seed(0)
     for p in policy.lora["actor"]:  # a moved actor, as after some PPO steps (B is zero at init)
         if p.dim() == 2:

@@ -32,9 +32,8 @@ def main() -> None:
     add_args(ap)
     ap.add_argument("--checkpointing", action="store_true", help="gradient checkpointing in the update")
     a = ap.parse_args()
-    prompts, pcfg, model, tok = setup(a, ppo_epochs=1)
-    policy = ActorCritic(model, pcfg.lora_r, pcfg.lora_alpha, pcfg.target_modules,
-                         gradient_checkpointing=a.checkpointing)
+    prompts, pcfg, model, tok = setup(a, ppo_epochs=1, gradient_checkpointing=a.checkpointing)
+    policy = ActorCritic.from_config(model, pcfg)
     print(f"loaded: peak {peak_gb():.1f} GB", flush=True)
     t = time.perf_counter()
     roll = collect(policy, tok, prompts, pcfg, seed=1)
