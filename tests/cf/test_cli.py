@@ -58,3 +58,22 @@ def test_bad_split_is_one_clear_error():
     r = CliRunner().invoke(app, ["cf", "compare", "--dataset", "tiny", "--split", "weird"])
     assert r.exit_code != 0
     assert "weird" in str(r.exception)
+
+
+def test_compare_does_not_read_back_a_run_of_other_settings(tmp_path):
+    ds = tiny_dataset()
+    encode(item_texts(ds.catalog), "all-MiniLM-L6-v2", encode_fn=fake_encoder)
+    args = ["cf", "compare", "--dataset", "tiny", "--models", "biasmf", "--side", "none", "--epochs", "2",
+            "--out", str(tmp_path / "cmp")]
+    assert CliRunner().invoke(app, [*args, "--threads", "1"]).exit_code == 0
+    first = (tmp_path / "cmp" / "random-biasmf-none" / "metrics.json").read_text()
+    # where it runs does not matter: read back as it is
+    again = CliRunner().invoke(app, [*args, "--threads", "2"])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "cmp" / "random-biasmf-none" / "metrics.json").read_text() == first
+    # another learning rate would compute something else: one error naming the run and the setting
+    other = CliRunner().invoke(app, [*args, "--threads", "1", "--lr", "0.05"])
+    assert other.exit_code != 0
+    msg = str(other.exception)
+    assert "random-biasmf-none" in msg and "lr=0.005 (asked 0.05)" in msg and "--out" in msg
+    assert (tmp_path / "cmp" / "random-biasmf-none" / "metrics.json").read_text() == first

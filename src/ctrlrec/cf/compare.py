@@ -80,6 +80,19 @@ def seed_configs(cfg: CFConfig, seeds: list[int] | None) -> list[tuple[CFConfig,
              "" if s == cfg.seed else f"-s{s}") for s in seeds]
 
 
+def check_same(run: Path, cfg: CFConfig) -> None:
+    """A run directory is read back or resumed only if it was started with these settings: a table
+    must not mix runs of other settings under one column."""
+    from ctrlrec.errors import CtrlrecError
+
+    if not (run / "config.json").is_file():
+        return
+    diff = cfg.differences(json.loads((run / "config.json").read_text())["config"])
+    if diff:
+        raise CtrlrecError(f"{run}: was started with other settings than this comparison's: "
+                           f"{'; '.join(diff)}; expected the same settings or another --out")
+
+
 def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = True,
             log=print, table_only: bool = False, profiles: dict[str, str] | None = None,
             seeds: list[int] | None = None) -> list[dict]:
@@ -95,6 +108,7 @@ def run_all(base: CFConfig, models, sides, splits, out: Path, progress: bool = T
                 one = replace(side_config(base, side, split, profiles or {}), model=model)
                 for cfg, suffix in seed_configs(one, seeds):
                     run = out / f"{split}-{model}-{side}{suffix}"
+                    check_same(run, cfg)
                     if (run / "metrics.json").is_file():
                         res = json.loads((run / "metrics.json").read_text())
                     elif table_only:
