@@ -15,6 +15,9 @@
 # (bench/constant_profiles.py): what a nearly constant user side vector does by itself.
 # A second control gives every user its data-written profile (bench/data_profiles.py, no LLM):
 # the targets the CPU-scale tuning imitates.
+# SSL_WARMUP=10 gives SGL and SimGCL the contrastive warm-up they need on ml-100k (SimGCL stalls
+# without it, docs/results.md); such runs go to their own folder, OUT (default
+# runs/cf-ablation-ml-100k; `cf compare` refuses a folder whose runs have other settings).
 set -euo pipefail
 S=${1:?usage: bench/profiles_ablation.sh random|cold-item}
 export OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1
@@ -64,6 +67,7 @@ pargs=()
 s "cf compare ($S: $sides)"
 OMP_NUM_THREADS=1 $C cf compare --dataset ml-100k --split "$S" --models "$MODELS" --seed 2024 \
     --seeds "${SEEDS:-2024,2025,2026}" --side "$sides" "${pargs[@]}" \
+    ${SSL_WARMUP:+--ssl-warmup "$SSL_WARMUP"} \
     --batch-size 4096 --lr 0.01 --epochs 100 --patience 5 --threads 1 --device cpu \
-    --out runs/cf-ablation-ml-100k
+    --out "${OUT:-runs/cf-ablation-ml-100k}"
 s done
