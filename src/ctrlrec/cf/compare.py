@@ -84,10 +84,11 @@ def check_same(run: Path, cfg: CFConfig) -> None:
     """A run directory is read back or resumed only if it was started with these settings: a table
     must not mix runs of other settings under one column."""
     from ctrlrec.errors import CtrlrecError
+    from ctrlrec.weights import saved_config
 
     if not (run / "config.json").is_file():
         return
-    diff = cfg.differences(json.loads((run / "config.json").read_text())["config"])
+    diff = cfg.differences(saved_config(run, CFConfig))
     if diff:
         raise CtrlrecError(f"{run}: was started with other settings than this comparison's: "
                            f"{'; '.join(diff)}; expected the same settings or another --out")

@@ -46,11 +46,10 @@ class CFConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def differences(self, saved: dict) -> list[str]:
-        """Where a run's saved config (its config.json "config") would compute something else than
-        this one, as 'name=saved (asked value)'. Where and how fast it ran (device, threads) does not
-        count, nor whether the split's seed was given apart from the training seed."""
-        old = CFConfig.from_dict(saved)
+    def differences(self, old: CFConfig) -> list[str]:
+        """Where a run started with `old` would compute something else than this config, as
+        'name=old (asked value)'. Where and how fast it ran (device, threads) does not count, nor
+        whether the split's seed was given apart from the training seed."""
         out = [f"{f.name}={getattr(old, f.name)!r} (asked {getattr(self, f.name)!r})"
                for f in fields(self) if f.name not in ("device", "threads", "split_seed")
                and getattr(old, f.name) != getattr(self, f.name)]
