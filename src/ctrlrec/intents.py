@@ -174,3 +174,35 @@ def messages(user: str, answer: str | None = None, system: str = SYSTEM) -> list
 def numbered(titles: list[str]) -> str:
     """The list format the model learns and the scorer parses: '1. Title' lines."""
     return "\n".join(f"{j + 1}. {t}" for j, t in enumerate(titles))
+
+
+def _candidate(title: str, categories: list[str] | None) -> str:
+    if categories is None:
+        return f"'{shorten(title)}'"
+    return f"'{shorten(title)}' ({', '.join(categories) or 'no category'})"
+
+
+def grounded_prompt(
+    k: int,
+    history: list[str] | None,
+    intention: str,
+    candidates: list[str],
+    categories: list[list[str]] | None = None,
+    ranked: bool = True,
+) -> str:
+    """The grounded mode's user turn: history, intention, the candidate pool, the number wanted.
+
+    categories: one list per candidate (shown in brackets), or None to list titles alone.
+    ranked: the pool is in the teacher's order ("best first"), else in a neutral order.
+    """
+    parts = []
+    if history:
+        parts.append(f"I recently enjoyed, oldest first: {_titles(history)}.")
+    if intention:
+        parts.append(intention)
+    cats = categories if categories is not None else [None] * len(candidates)
+    listing = "; ".join(_candidate(t, c) for t, c in zip(candidates, cats, strict=True))
+    parts.append(f"Candidates{', best first' if ranked else ''}: {listing}.")
+    noun = "item" if k == 1 else "items"
+    parts.append(f"Recommend {k} different {noun} from the candidates.")
+    return " ".join(parts)

@@ -4,6 +4,8 @@
   teacher:RUN         the SASRec teacher's top-k, instruction ignored
   oracle:popularity   popularity top-k with the instruction applied as a filter
   oracle:RUN          the teacher's top-k with the instruction applied as a filter (upper bound)
+  pool-copy, pool-random, pool-oracle   choosers over each case's candidate pool (eval.baselines)
+  oracle-keywords:RUN the teacher's oracle fed by a keyword parser of the instruction's text
   anything else       a chat model: registry name (smollm2-135m), model folder, adapter, SFT/RL run
 """
 
@@ -37,10 +39,19 @@ def _ranker(what: str, ds):
 
 
 def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str | None = None,
-                     precision: str = "auto", decoding: str = "free"):
+                     precision: str = "auto", decoding: str = "free", prompting: str = "paper",
+                     guidance: float = 0.0):
     """A `Recommender` for `spec` over dataset `ds` (see the module docstring)."""
+    from ctrlrec.eval.baselines import POOL_BASELINES, KeywordOracle, PoolBaseline
+
     titles = ds.catalog["title"].tolist()
     history = dataset_history(ds)
+    if spec in POOL_BASELINES:
+        return PoolBaseline(spec, titles, ds.category_matrix, list(ds.categories), label or spec)
+    if spec.startswith("oracle-keywords:"):
+        ranker, max_len, rname = _ranker(spec.partition(":")[2], ds)
+        return KeywordOracle(ranker, titles, label or f"oracle ({rname}, keyword parser)", history,
+                             max_len, catmat=ds.category_matrix, categories=list(ds.categories))
     if spec == "popularity" or spec.startswith(("teacher:", "oracle:")):
         kind, _, what = spec.partition(":")
         if kind == "popularity":
@@ -62,4 +73,4 @@ def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str 
 
         catalog = Catalog.from_frame(ds.catalog)
     return LLMRecommender(spec, gen, choose_backend(backend), name=label or spec, precision=precision,
-                          decoding=decoding, catalog=catalog)
+                          decoding=decoding, catalog=catalog, prompting=prompting, guidance=guidance)

@@ -51,6 +51,16 @@ def case_intents(case: dict) -> tuple[Intent, ...]:
     return tuple(intent_from_json(x) for x in (raw if isinstance(raw, list) else [raw]))
 
 
+def prompt_of(case: dict, plain: bool, prompting: str = "paper") -> list[dict]:
+    """The case's prompt: with or without the control sentence, in the paper or grounded form."""
+    key = "messages_grounded" if prompting == "grounded" else "messages"
+    key += "_plain" if plain else ""
+    if key not in case:
+        raise CtrlrecError(f"case {case.get('id')}: no {key!r}; expected test sets built by this "
+                           "version of `ctrlrec tasks testset` (the grounded prompts came with it)")
+    return case[key]
+
+
 def shown_history(case: dict) -> Sequence[int]:
     return case["history_ids"]
 
@@ -171,6 +181,10 @@ class LLMRecommender:
     AVX512-BF16/AMX, bf16 inference measured ~1.75x faster here; answers may differ slightly).
     decoding: "free" (the model alone), "catalog" or "guaranteed" (`ctrlrec.llm.decoding`: every line a
     catalog title outside the history; "guaranteed" also enforces the case's intent).
+    prompting: "paper" (the prompt names the history only: `messages`) or "grounded" (the prompt
+    lists the case's candidate pool, `messages_grounded`, and constrained decoding stays inside it).
+    guidance: weight of the teacher's scores added where a title is chosen (catalog and guaranteed
+    decoding; the case's pool scores, or its teacher list in the paper mode); 0 = the model alone.
     Greedy answers are memoised by prompt and decoding constraints, so a control set's plain variant
     (the I0 prompt of the same user) is not generated twice in one run.
     """
@@ -183,6 +197,8 @@ class LLMRecommender:
     precision: str = "auto"
     decoding: str = "free"
     catalog: object = None  # ctrlrec.scoring.Catalog, needed for constrained decoding
+    prompting: str = "paper"
+    guidance: float = 0.0
     seconds: float = field(default=0.0, init=False)  # time spent generating
     cache_hits: int = field(default=0, init=False)
     _model: object = field(default=None, init=False, repr=False)
@@ -200,6 +216,11 @@ class LLMRecommender:
             raise CtrlrecError(f"decoding {self.decoding!r}: expected one of {', '.join(MODES)}")
         if self.decoding != "free" and (self.backend != "hf" or self.catalog is None):
             raise CtrlrecError(f"decoding {self.decoding!r} needs the hf backend and the dataset's catalog")
+        if self.prompting not in ("paper", "grounded"):
+            raise CtrlrecError(f"prompting {self.prompting!r}: expected paper or grounded")
+        if self.guidance < 0 or (self.guidance > 0 and self.decoding == "free"):
+            raise CtrlrecError(f"guidance {self.guidance}: expected >= 0, and catalog or guaranteed "
+                               "decoding when > 0 (free decoding has no title choice points)")
 
     def load(self) -> None:
         if self._model is not None:
@@ -229,7 +250,7 @@ class LLMRecommender:
 
     def recommend(self, cases: list[dict], plain: bool) -> list[str]:
         self.load()
-        prompts = [c["messages_plain" if plain else "messages"] for c in cases]
+        prompts = [prompt_of(c, plain, self.prompting) for c in cases]
         keys = [self._key(p, c, plain) for p, c in zip(prompts, cases, strict=True)]
         todo = [i for i, k in enumerate(keys) if k is None or k not in self._memo]
         todo = list({keys[i] if keys[i] is not None else i: i for i in todo}.values())  # once per prompt
@@ -254,13 +275,30 @@ class LLMRecommender:
             return generate(self._model, self._tok, prompts, self.gen, progress=False)
         from ctrlrec.llm.decoding import RowSpec, decode
 
-        specs = [RowSpec(int(c["k"]), self.decoding, tuple(dict.fromkeys(int(h) for h in c["history_ids"])),
-                         () if plain else case_intents(c)) for c in cases]
+        specs = [self._spec(c, plain) for c in cases]
         return decode(self._model, self._tok, self._decoder, prompts, specs, self.gen)
+
+    def _spec(self, c: dict, plain: bool):
+        from ctrlrec.llm.decoding import RowSpec
+
+        grounded = self.prompting == "grounded"
+        pool = tuple(int(i) for i in c["pool_ids"]) if grounded else ()
+        guide_items: tuple = ()
+        guide_scores: tuple = ()
+        if self.guidance > 0:
+            if grounded:
+                guide_items, guide_scores = pool, tuple(float(x) for x in c["pool_scores"])
+            else:  # the teacher's list of the case, scored by rank (its scores are not stored)
+                guide_items = tuple(int(i) for i in c["teacher_ids"])
+                guide_scores = tuple(-float(np.log1p(r)) for r in range(len(guide_items)))
+        return RowSpec(int(c["k"]), self.decoding, tuple(dict.fromkeys(int(h) for h in c["history_ids"])),
+                       () if plain else case_intents(c), pool=pool, guide_items=guide_items,
+                       guide_scores=guide_scores, guidance=self.guidance)
 
     def describe(self) -> dict:
         return {"name": self.name, "kind": "LLMRecommender", "model": self.model_spec,
                 "backend": self.backend, "precision": self.precision, "decoding": self.decoding,
+                "prompting": self.prompting, "guidance": self.guidance,
                 "generation": self.gen.to_dict()}  # type: ignore[attr-defined]
 
 

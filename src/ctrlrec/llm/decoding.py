@@ -12,20 +12,37 @@ The model still picks which title (and which token inside a title) among the all
 or sampled. Where an intent cannot be met (too few C titles left), the bounds that force C are
 dropped first, then those that forbid C, so the list still has k lines.
 
+Two per-row options refine the constrained modes (RowSpec):
+  pool        catalog indexes a row may answer from (empty: the whole catalog). Its bitmap is and-ed
+              into the row's available titles, so the rules above (distinct, outside the history,
+              the intent) all work inside the pool; a pool that runs out ends the list early.
+  guidance    with teacher scores of some items (guide_items, guide_scores): in a title, each
+              allowed next token gets guidance * log(mass(child) / mass(node)) added to its logit,
+              where mass sums the teacher weights w = softmax(guide_scores) of the row's allowed
+              titles under a trie node (items the teacher did not score: 1e-6 x its smallest
+              weight). Ending the title here is one more child, of mass w(title ending here). The
+              bias summed over a title's tokens is guidance * log P_teacher(title | allowed titles),
+              so guidance 1 with a flat model samples titles from the teacher's distribution
+              (greedy picks the heaviest prefix step by step, not always the heaviest title).
+              The weights and the bias live in `ctrlrec.llm.guidance`.
+
 Per step the processor computes the allowed-token mask of the whole batch with tensor ops: the
 children of each row's trie node are gathered (padded to the largest degree in the batch), and a
 child is allowed when its title range holds a title the row may still use, counted with a prefix
 sum over the row's allowed-title bitmap. That bitmap changes only when a title ends, so it and its
-prefix sum are recomputed only at those steps. Rows are never looped over in Python.
+prefix sum (and, for guided rows, the float prefix sum of allowed teacher weights) are recomputed
+only at those steps. Rows are never looped over in Python.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ctrlrec.errors import CtrlrecError
+from ctrlrec.llm import guidance
 from ctrlrec.llm.trie import TitleTrie, trie_for
 from ctrlrec.scoring.catalog import Catalog
 from ctrlrec.scoring.intents import KIND_CODE, WITH_PROPORTION, Intent, as_intents
@@ -36,14 +53,27 @@ I1P, I1M, I3 = KIND_CODE["I1+"], KIND_CODE["I1-"], KIND_CODE["I3"]
 K_MAX = 100
 
 
+def _indexes(name: str, value) -> tuple[int, ...]:
+    out = tuple(value)
+    if any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 0 for x in out):
+        raise CtrlrecError(f"{name}: expected catalog indexes (non-negative integers)")
+    return tuple(int(x) for x in out)
+
+
 @dataclass(frozen=True)
 class RowSpec:
-    """What one row of a batch must produce. history: catalog indexes (not item ids)."""
+    """What one row of a batch must produce. history, pool, guide_items: catalog indexes (not item
+    ids). pool: the items the row may answer from (empty: all). guide_items / guide_scores: teacher
+    scores (logits) of some items; guidance: the weight of their log-probability bias (0: none)."""
 
     k: int
     mode: str = "catalog"
     history: tuple[int, ...] = ()
     intents: tuple[Intent, ...] = ()
+    pool: tuple[int, ...] = ()
+    guide_items: tuple[int, ...] = ()
+    guide_scores: tuple[float, ...] = ()
+    guidance: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -51,6 +81,26 @@ class RowSpec:
         if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= K_MAX:
             raise CtrlrecError(f"k must be an integer in 1..{K_MAX} (got {self.k!r})")
         object.__setattr__(self, "intents", as_intents(self.intents) if self.intents else ())
+        object.__setattr__(self, "pool", _indexes("pool", self.pool))
+        object.__setattr__(self, "guide_items", _indexes("guide_items", self.guide_items))
+        try:
+            scores = tuple(float(x) for x in self.guide_scores)
+            weight = float(self.guidance)
+        except (TypeError, ValueError):
+            raise CtrlrecError("guide_scores and guidance: expected numbers") from None
+        if len(scores) != len(self.guide_items):
+            raise CtrlrecError(f"guide_scores: expected one score per guide item "
+                               f"({len(self.guide_items)}), got {len(scores)}")
+        if not all(math.isfinite(x) for x in scores):
+            raise CtrlrecError("guide_scores: expected finite numbers (no nan or inf)")
+        if not (math.isfinite(weight) and weight >= 0):
+            raise CtrlrecError(f"guidance: expected a finite number >= 0 (got {self.guidance!r})")
+        object.__setattr__(self, "guide_scores", scores)
+        object.__setattr__(self, "guidance", weight)
+
+    @property
+    def guided(self) -> bool:
+        return self.mode != "free" and self.guidance > 0 and bool(self.guide_items)
 
 
 def bounds(intent: Intent, k: int) -> tuple[int, int]:
@@ -126,10 +176,23 @@ class CatalogDecoder:
             return self.processor(rows)
         return make
 
+    def positions(self, name: str, items: tuple[int, ...]) -> np.ndarray:
+        """Sorted-title positions of catalog indexes (-1: the item has no title in the trie)."""
+        if items and max(items) >= len(self.inv):
+            raise CtrlrecError(f"{name}: catalog index {max(items)} out of range 0..{len(self.inv) - 1}")
+        return self.inv[np.asarray(items, dtype=np.int64)] if items else np.empty(0, np.int64)
+
+    def title_weights(self, spec: RowSpec) -> np.ndarray:
+        """The teacher's weight of each sorted title for a guided row (`guidance.title_weights`)."""
+        pos = self.positions("guide_items", spec.guide_items)
+        return guidance.title_weights(self.trie.n_titles, pos, spec.guide_scores)
+
     def row_arrays(self, specs: list[RowSpec]) -> dict[str, np.ndarray]:
-        """Per-row numpy state inputs: k, mode flags, history bitmap, intent parts."""
+        """Per-row numpy state inputs: k, mode flags, history and pool bitmaps, intent parts, and
+        for a batch with a guided row the guidance weights and teacher title weights."""
         b, p = len(specs), max([len(s.intents) for s in specs] + [1])
         hist = np.zeros((b, self.trie.n_titles), dtype=bool)
+        pool = np.ones((b, self.trie.n_titles), dtype=bool)
         kind = np.full((b, p), -1, dtype=np.int64)
         cat = np.zeros((b, p), dtype=np.int64)
         lo = np.zeros((b, p), dtype=np.int64)
@@ -137,6 +200,10 @@ class CatalogDecoder:
         for r, s in enumerate(specs):  # once per batch, not per step
             h = self.inv[np.asarray(s.history, dtype=np.int64)] if s.history else np.empty(0, np.int64)
             hist[r, h[h >= 0]] = True
+            if s.pool:
+                q = self.positions("pool", s.pool)
+                pool[r] = False
+                pool[r, q[q >= 0]] = True
             for j, it in enumerate(s.intents):
                 if it.kind == "I0":
                     continue
@@ -144,10 +211,15 @@ class CatalogDecoder:
                 cat[r, j] = self.catalog.category(it.category)
                 if it.kind in WITH_PROPORTION:
                     lo[r, j], hi[r, j] = bounds(it, s.k)
-        return dict(k=np.array([s.k for s in specs], dtype=np.int64),
-                    free=np.array([s.mode == "free" for s in specs]),
-                    guaranteed=np.array([s.mode == "guaranteed" for s in specs]),
-                    hist=hist, kind=kind, cat=cat, lo=lo, hi=hi)
+        out = dict(k=np.array([s.k for s in specs], dtype=np.int64),
+                   free=np.array([s.mode == "free" for s in specs]),
+                   guaranteed=np.array([s.mode == "guaranteed" for s in specs]),
+                   hist=hist, pool=pool, kind=kind, cat=cat, lo=lo, hi=hi)
+        if any(s.guided for s in specs):
+            out["guide"] = np.array([s.guidance if s.guided else 0.0 for s in specs])
+            out["weight"] = np.stack([self.title_weights(s) if s.guided else np.ones(self.trie.n_titles)
+                                      for s in specs])
+        return out
 
 
 class ConstrainedLogits:
@@ -187,7 +259,7 @@ class ConstrainedLogits:
         import torch
 
         r, member = self.r, self.t["member"]
-        avail = ~self.used & ~r["hist"]
+        avail = ~self.used & ~r["hist"] & r["pool"]
         allowed = avail
         if bool(r["guaranteed"].any()):
             act = (r["kind"] >= 0) & r["guaranteed"][:, None]  # [B, P]
@@ -205,6 +277,8 @@ class ConstrainedLogits:
         self.allowed = allowed
         zero = torch.zeros((allowed.shape[0], 1), dtype=torch.int32, device=allowed.device)
         self.cum = torch.cat([zero, allowed.cumsum(1, dtype=torch.int32)], 1)
+        if "guide" in r:  # the same prefix sum over the allowed titles' teacher weights
+            self.wa, self.cumw = guidance.prefix(allowed, r["weight"])
         # a row with lines still to write but no title left stops here (its marker is not written)
         stuck = (self.phase != END) & ~allowed.any(1)
         self.phase = torch.where(stuck, END, self.phase)
@@ -284,7 +358,13 @@ class ConstrainedLogits:
         mask = mask[:, :vocab]
         mask |= r["free"][:, None]
         self._cid, self._ctok = cid, ctok
-        return scores.masked_fill(~mask, float("-inf"))
+        scores = scores.masked_fill(~mask, float("-inf"))
+        if "guide" in r:
+            g = torch.where(title, r["guide"], 0.0)
+            bias = guidance.bias(g, r["weight"], self.wa, self.cumw, t["node_lo"][cid], t["node_hi"][cid],
+                                 ok, ctok, term, term_ok, term_tok, vocab)
+            scores = scores + bias.to(scores.dtype)
+        return scores
 
 
 def decode(model, tok, decoder: CatalogDecoder, prompts: list, specs: list[RowSpec], cfg=None,

@@ -168,14 +168,16 @@ def load_any(path_or_name: str, placement: Placement | None = None, which: str =
     """`(model, tokenizer)` from a model name/folder, a LoRA adapter folder, or a training run folder.
 
     A run folder is read in this order: `merged/` (a merged model), then `<which>/` (default the best
-    adapter), then `adapter/` (the last one). Adapters are applied on top of their base model with peft;
+    adapter, or the best whole model of a full fine-tuning), then `model/` (a full fine-tuning's last
+    weights), then `adapter/` (the last adapter). Adapters are applied on top of their base model with peft;
     `merge=True` folds them into the base weights (inference only: no extra LoRA matmuls per layer).
     """
     p = Path(path_or_name).expanduser()
     if not p.is_dir() or (p / "config.json").is_file():
         return load(path_or_name, placement)
-    if (p / "merged" / "config.json").is_file():
-        return load(str(p / "merged"), placement)
+    for sub in ("merged", which, "model"):  # a whole model: merged, or a full fine-tuning's best/last
+        if (p / sub / "config.json").is_file():
+            return load(str(p / sub), placement)
     adapter = next((a for a in (p, p / which, p / "adapter") if (a / "adapter_config.json").is_file()), None)
     if adapter is None:
         raise CtrlrecError(f"{p}: expected a model folder, a LoRA adapter folder, or an SFT run folder")

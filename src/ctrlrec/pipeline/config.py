@@ -10,6 +10,8 @@ stages = ["data", "teacher", "tasks", "sft", "rl", "eval", "report"]   # the def
 [teacher]   TeacherConfig fields (ctrlrec.teacher.config)
 [tasks]     TaskConfig fields (ctrlrec.tasks.config) and `general` (a chat file, replay:MODEL or none)
 [testset]   TestsetConfig fields
+[pool]      PoolConfig fields (ctrlrec.tasks.pool): mode = "grounded" lists the teacher's candidates in
+            every prompt (tasks, sft, rl, eval, serve); "paper" (default) the history alone
 [sft]       SFTConfig fields (ctrlrec.sft.config)
 [rl]        PPOConfig fields (ctrlrec.rl.config)
 [eval]      models, tasks, limit, limits, precision, decoding, batch_size, max_new_tokens, plain
@@ -30,7 +32,8 @@ from pathlib import Path
 from ctrlrec.errors import CtrlrecError
 
 STAGES = ("data", "teacher", "tasks", "sft", "rl", "eval", "report")
-EVAL_MODELS = ("popularity", "teacher", "oracle", "base", "sft", "rl")
+EVAL_MODELS = ("popularity", "teacher", "oracle", "oracle-keywords", "pool-copy", "pool-random",
+               "pool-oracle", "base", "sft", "rl")
 
 
 @dataclass
@@ -55,6 +58,11 @@ class EvalSection:
     batch_size: int = 16  # prompts per generation batch
     max_new_tokens: int = 320
     plain: bool = True  # also answer control prompts without the control sentence
+    # further rows per chat model: "DECODING[+teacher][@paper|@grounded]", e.g. "guaranteed+teacher"
+    # (teacher-guided decoding, weight `guidance`) or "free@paper" (the paper-mode prompt)
+    variants: tuple[str, ...] = ()
+    guidance: float = 1.0
+    variant_models: tuple[str, ...] = ("sft", "rl")  # the chat models the variants apply to
 
 
 @dataclass
@@ -85,6 +93,7 @@ class PipelineConfig:
     teacher: dict = field(default_factory=dict)
     tasks: dict = field(default_factory=dict)
     testset: dict = field(default_factory=dict)
+    pool: dict = field(default_factory=dict)
     sft: dict = field(default_factory=dict)
     rl: dict = field(default_factory=dict)
     eval: EvalSection = field(default_factory=EvalSection)
@@ -107,7 +116,8 @@ class PipelineConfig:
     @classmethod
     def from_dict(cls, raw: dict, source_file: str | None = None, **overrides) -> PipelineConfig:
         raw = dict(raw)
-        known = {"pipeline", "data", "teacher", "tasks", "testset", "sft", "rl", "eval", "launch", "report"}
+        known = {"pipeline", "data", "teacher", "tasks", "testset", "pool", "sft", "rl", "eval", "launch",
+                 "report"}
         unknown = sorted(set(raw) - known)
         if unknown:
             raise CtrlrecError(f"pipeline config: unknown tables {unknown}; expected some of {sorted(known)}")
@@ -123,7 +133,8 @@ class PipelineConfig:
         cfg = cls(name=top["name"], dataset=top["dataset"], run_dir=top.get("run_dir"), stages=stages,
                   data=_section(DataSection, raw.get("data", {}), "data"),
                   teacher=dict(raw.get("teacher", {})), tasks=dict(raw.get("tasks", {})),
-                  testset=dict(raw.get("testset", {})), sft=dict(raw.get("sft", {})),
+                  testset=dict(raw.get("testset", {})), pool=dict(raw.get("pool", {})),
+                  sft=dict(raw.get("sft", {})),
                   rl=dict(raw.get("rl", {})),
                   eval=_section(EvalSection, raw.get("eval", {}), "eval"),
                   launch=_section(LaunchSection, raw.get("launch", {}), "launch"),
@@ -140,15 +151,20 @@ class PipelineConfig:
         from ctrlrec.rl.config import PPOConfig
         from ctrlrec.sft.config import SFTConfig
         from ctrlrec.tasks.config import TaskConfig, TestsetConfig
+        from ctrlrec.tasks.pool import PoolConfig
         from ctrlrec.teacher.config import TeacherConfig
 
         tasks = dict(self.tasks)
+        pool = _section(PoolConfig, self.pool, "pool")
+        for v in self.eval.variants:
+            parse_variant(v)
         general = tasks.pop("general", "replay:smollm2-135m")
         out = {
             "data": self.data,
             "teacher": _section(TeacherConfig, {**self.teacher, "dataset": self.dataset}, "teacher"),
-            "tasks": (_section(TaskConfig, tasks, "tasks"), general),
-            "testset": _section(TestsetConfig, self.testset, "testset"),
+            "tasks": (_section(TaskConfig, {**tasks, "pool": pool}, "tasks"), general),
+            "testset": _section(TestsetConfig, {**self.testset, "pool": pool}, "testset"),
+            "pool": pool,
             "sft": _section(SFTConfig, {**self.sft, "dataset": self.dataset}, "sft"),
             "rl": _section(PPOConfig, {**self.rl, "dataset": self.dataset}, "rl"),
             "eval": self.eval,
@@ -175,3 +191,17 @@ def _section(cls, values: dict, table: str):
     if callable(check):
         check()
     return obj
+
+
+def parse_variant(text: str) -> tuple[str, bool, str | None]:
+    """"guaranteed+teacher@paper" -> ("guaranteed", True, "paper"); prompting None = the pool mode."""
+    from ctrlrec.llm.decoding import MODES
+
+    body, _, prompting = text.partition("@")
+    decoding, _, guide = body.partition("+")
+    if decoding not in MODES or guide not in ("", "teacher") or prompting not in ("", "paper", "grounded"):
+        raise CtrlrecError(f"[eval] variant {text!r}: expected DECODING[+teacher][@paper|@grounded] "
+                           f"with DECODING one of {', '.join(MODES)}")
+    if guide and decoding == "free":
+        raise CtrlrecError(f"[eval] variant {text!r}: teacher guidance needs catalog or guaranteed decoding")
+    return decoding, bool(guide), prompting or None

@@ -25,7 +25,10 @@ INPUTS = {"data": (), "teacher": ("data",), "tasks": ("data", "teacher"), "sft":
           "rl": ("sft", "teacher", "data"), "eval": ("teacher", "tasks", "sft", "rl"),
           "report": ("eval",)}
 LABELS = {"popularity": "popularity", "teacher": "SASRec teacher", "oracle": "oracle controller",
+          "oracle-keywords": "oracle controller, keyword parser", "pool-copy": "pool: teacher order copied",
+          "pool-random": "pool: random k", "pool-oracle": "pool: oracle controller",
           "base": "zero-shot", "sft": "ctrlrec SFT", "rl": "ctrlrec SFT+RL"}
+LLM_MODELS = ("base", "sft", "rl")
 
 
 def plain(obj):
@@ -50,9 +53,34 @@ class Stages:
         return self.root / name
 
     def eval_models(self) -> list[str]:
-        """The report's rows whose stages are part of this pipeline."""
-        need = {"teacher": "teacher", "oracle": "teacher", "sft": "sft", "rl": "rl"}
-        return [m for m in self.cfg.eval.models if need.get(m) is None or need[m] in self.cfg.stages]
+        """The report's rows whose stages are part of this pipeline (chat models' variants after them)."""
+        need = {"teacher": "teacher", "oracle": "teacher", "oracle-keywords": "teacher", "sft": "sft",
+                "rl": "rl"}
+        out = []
+        for m in self.cfg.eval.models:
+            if need.get(m) is not None and need[m] not in self.cfg.stages:
+                continue
+            out.append(m)
+            if m in self.cfg.eval.variant_models:
+                out += [f"{m}@{v}" for v in self.cfg.eval.variants]
+        return out
+
+    def eval_row(self, row: str) -> tuple[str, str, str, float, str]:
+        """(model, decoding, prompting, guidance, label) of one report row ("sft@guaranteed+teacher")."""
+        from ctrlrec.pipeline.config import parse_variant
+
+        sec, mode = self.conf["eval"], self.conf["pool"].mode
+        m, _, variant = row.partition("@")
+        label = LABELS[m] + (f" {Path(self.conf['sft'].model).name}" if m == "base" else "")
+        if m not in LLM_MODELS:
+            return m, "free", mode, 0.0, label
+        if not variant:
+            return m, sec.decoding, mode, 0.0, f"{label}, {mode}, {sec.decoding}"
+        decoding, guided, prompting = parse_variant(variant)
+        prompting = prompting or mode
+        weight = sec.guidance if guided else 0.0
+        return m, decoding, prompting, weight, f"{label}, {prompting}, {decoding}" + (
+            f" + teacher ({weight:g})" if guided else "")
 
     # -- completeness --------------------------------------------------------------------------------
     def complete(self, name: str) -> bool:
@@ -135,7 +163,7 @@ class Stages:
 
         d = self.dir("sft")
         cfg = replace(self.conf["sft"], output_dir=str(d), train_file=str(self.dir("tasks") / "train.jsonl"),
-                      valid_file=str(self.dir("tasks") / "valid.jsonl"))
+                      valid_file=str(self.dir("tasks") / "valid.jsonl"), prompting=self.conf["pool"].mode)
         if self.cfg.launch.accelerate:
             _launch_sft(cfg, self.cfg.launch, d)
         else:
@@ -164,21 +192,23 @@ class Stages:
         ds = load(self.cfg.dataset)
         catalog = Catalog.from_frame(ds.catalog)
         gen = GenerationConfig(max_new_tokens=sec.max_new_tokens, batch_size=sec.batch_size)
-        specs = {"popularity": "popularity", "teacher": f"teacher:{self.dir('teacher')}",
-                 "oracle": f"oracle:{self.dir('teacher')}", "base": self.conf["sft"].model,
-                 "sft": str(self.dir("sft")), "rl": str(self.dir("rl"))}
+        teacher = self.dir("teacher")
+        specs = {"popularity": "popularity", "teacher": f"teacher:{teacher}", "oracle": f"oracle:{teacher}",
+                 "oracle-keywords": f"oracle-keywords:{teacher}", "pool-copy": "pool-copy",
+                 "pool-random": "pool-random", "pool-oracle": "pool-oracle",
+                 "base": self.conf["sft"].model, "sft": str(self.dir("sft")), "rl": str(self.dir("rl"))}
         out = {}
-        for m in self.eval_models():
-            label = LABELS[m] + (f" {Path(self.conf['sft'].model).name}" if m == "base" else "")
-            llm = m in ("base", "sft", "rl")
-            rec = make_recommender(specs[m], ds, gen, "auto", label, sec.precision,
-                                   sec.decoding if llm else "free")
+        for row in self.eval_models():
+            m, decoding, prompting, guidance, label = self.eval_row(row)
+            llm = m in LLM_MODELS
+            rec = make_recommender(specs[m], ds, gen, "auto", label, sec.precision, decoding,
+                                   prompting=prompting, guidance=guidance)
             ecfg = EvalConfig(tasks=tuple(sec.tasks or TEST_SETS),
                               limit=sec.limit if llm else sec.baseline_limit,
                               limits=dict(sec.limits) if llm else {}, plain=sec.plain)
-            summary = run_eval(rec, self.dir("tasks"), catalog, self.dir("eval") / m, ecfg,
+            summary = run_eval(rec, self.dir("tasks"), catalog, self.dir("eval") / row, ecfg,
                                self.cfg.dataset, progress=self.progress)
-            out[m] = {"cases": summary["timing"]["cases"], "seconds": round(summary["timing"]["total_s"], 1)}
+            out[row] = {"cases": summary["timing"]["cases"], "seconds": round(summary["timing"]["total_s"], 1)}
         return out
 
     def _report(self) -> dict:

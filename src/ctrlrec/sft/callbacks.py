@@ -73,6 +73,8 @@ class Validation(TrainerCallback):
             }
             with atomic_dir(self.run_dir / "best") as tmp:
                 model.save_pretrained(tmp)
+                if not (tmp / "adapter_config.json").is_file():  # a whole model (full fine-tuning)
+                    self.tok.save_pretrained(tmp)
                 write_json(tmp / "metrics.json", self.best)
 
     def on_step_end(self, args, state, control, model=None, **kw):

@@ -25,8 +25,12 @@ class SFTConfig:
     train_file: str | None = None  # explicit JSONL of instruction samples (overrides `dataset`)
     valid_file: str | None = None  # JSONL of validation cases (messages without the answer + target)
     output_dir: str | None = None  # run directory; default runs/sft-<dataset>
+    prompting: str = "paper"  # validation prompts: "paper" (`messages`) or "grounded" (with the pool)
     seed: int = 0
     max_length: int = 512  # tokens per sample (paper: 1024 with Llama-2 and its long system prompt)
+    # --- what is trained: "lora" (adapters on a frozen base; the paper, and any 7B model) or "full"
+    # (every weight, fp32 master weights; a 135M model fits in memory: the bundled model's default)
+    finetune: str = "lora"
     # --- LoRA
     lora_r: int = 16
     lora_alpha: int = 8
@@ -63,6 +67,10 @@ class SFTConfig:
             raise CtrlrecError(f"batching '{self.batching}': expected one of {', '.join(BATCHING)}")
         if self.lr_scheduler not in SCHEDULERS:
             raise CtrlrecError(f"lr_scheduler '{self.lr_scheduler}': expected one of {', '.join(SCHEDULERS)}")
+        if self.prompting not in ("paper", "grounded"):
+            raise CtrlrecError(f"prompting '{self.prompting}': expected paper or grounded")
+        if self.finetune not in ("lora", "full"):
+            raise CtrlrecError(f"finetune '{self.finetune}': expected lora or full")
         if self.train_file is None and self.dataset is None:
             raise CtrlrecError("SFT needs training samples: give --dataset NAME or train_file")
         for name in ("lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length"):

@@ -1,4 +1,4 @@
-"""The supervised stage: LoRA fine-tuning of a causal LM on instruction samples, on the Transformers
+"""The supervised stage: LoRA (or full) fine-tuning of a causal LM on instruction samples, on the Transformers
 Trainer (gradient accumulation, schedules, checkpoints with resume, Accelerate for several GPUs).
 
 One straight pipeline: config -> seed -> placement -> model + LoRA -> samples -> Trainer -> best adapter.
@@ -99,17 +99,21 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
     run_dir.mkdir(parents=True, exist_ok=True)
     placement = choose(cfg.device, cfg.precision)
     tok = load_tokenizer(cfg.model)
-    model = load_model(cfg.model, placement)
+    # full fine-tuning keeps fp32 master weights (bf16 autocast on CUDA through `placement`)
+    model = load_model(cfg.model, choose(cfg.device, "fp32") if cfg.finetune == "full" else placement)
     if cfg.gradient_checkpointing:
         model.enable_input_require_grads()  # checkpointed blocks need an input that requires grad
     model.config.use_cache = False  # no KV cache while training (generation turns it on per call)
-    model = add_lora(model, cfg)
+    if cfg.finetune == "lora":
+        model = add_lora(model, cfg)
     train_file, valid_file = sample_files(cfg.dataset, cfg.train_file, cfg.valid_file)
     train = TokenisedSamples(tok, read_jsonl(train_file), cfg.max_length, progress=progress)
     callbacks = [RateProgress(run_dir / "log.jsonl"), TimeBudget(cfg.time_budget_min), CheckpointMarker()]
     validation = None
     if evaluator is not None and valid_file is not None and cfg.eval_every >= 0:
         cases = read_jsonl(valid_file)[: cfg.eval_cases]
+        if cfg.prompting == "grounded":  # validate on the prompts the model is trained for
+            cases = [{**c, "messages": c["messages_grounded"]} for c in cases]
         gen = GenerationConfig(max_new_tokens=cfg.eval_max_new_tokens, batch_size=cfg.eval_batch_size)
         validation = Validation(tok, cases, evaluator, run_dir, cfg.eval_every, cfg.best_metric, gen)
         callbacks.append(validation)
@@ -159,8 +163,11 @@ def train(
         )
     result = trainer.train(resume_from_checkpoint=last)
     if trainer.is_world_process_zero():
-        with atomic_dir(run_dir / "adapter") as tmp:
+        # the last weights: a LoRA adapter in adapter/, or the whole model in model/ (full fine-tuning)
+        with atomic_dir(run_dir / ("adapter" if cfg.finetune == "lora" else "model")) as tmp:
             trainer.model.save_pretrained(tmp)
+            if cfg.finetune == "full":
+                info["tokenizer"].save_pretrained(tmp)
         info["tokenizer"].save_pretrained(run_dir / "tokenizer")
         val = info["validation"]
         write_json(
@@ -184,7 +191,7 @@ def train(
 
 # what a checkpoint was trained on: a checkpoint is resumed only with the same data, model and shapes
 # (epochs, max_steps, schedule and saving may change: "train longer" is a resume)
-RESUME_FIELDS = ("model", "seed", "max_length", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+RESUME_FIELDS = ("model", "seed", "max_length", "finetune", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                  "batch_size", "grad_accum", "batching")
 
 

@@ -16,6 +16,7 @@ from ctrlrec.manifest import manifest
 from ctrlrec.scoring import Catalog
 from ctrlrec.tasks.config import TaskConfig
 from ctrlrec.tasks.context import TaskContext
+from ctrlrec.tasks.pool import build_pools
 from ctrlrec.tasks.samples import (
     HISTORY_TASKS,
     draw_history_samples,
@@ -43,6 +44,9 @@ def build_samples(ctx: TaskContext, cfg: TaskConfig, general: list[list[dict]] |
     for s in range(0, len(draws), cfg.batch):
         chunk = draws[s:s + cfg.batch]
         heads, full = ctx.ranking_heads([d.prefix for d in chunk], cfg.label_top)
+        if cfg.pool.grounded:
+            for d, pool in zip(chunk, build_pools(ctx, [d.prefix for d in chunk], cfg.pool), strict=True):
+                d.pool = pool
         batch = []
         for j, (d, row) in enumerate(zip(chunk, heads, strict=True)):
             sample = label_draw(ctx, cfg, d, row, rng, prng)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ctrlrec.tasks.pool import PoolConfig
+
 # The paper's Table 8 (Movie): I0 13,218 = #users; I1+ and I1- 6,609 each = #users/2; each I2 variant
 # 4,406 = #users/3; I3 18,744 = #items; I4 29,199 = a third of all samples. Sizes below are those
 # multipliers; `sizes` overrides them with absolute counts per task.
@@ -21,6 +23,9 @@ class TaskConfig:
     i2_k: list lengths of I2 samples (paper: 10); count phrasings only for k with exact k*m.
     i2_proportions: proportions m used in I2 prompts.
     history_max: items of history shown in a prompt (paper: 10); the teacher sees up to its max_len.
+    history_window: "random" (a random 1..history_max window, the paper's code) or "last" (the last
+        history_max items, as every test prompt shows).
+    pool: the grounded mode's candidate pool (`ctrlrec.tasks.pool`); mode "paper" lists none.
     candidate_share: share of I0/I1/I3 samples in the "select from candidates" variant.
     n_candidates: candidates listed in such a prompt (labels plus random negatives).
     i1_pos_target_category: probability that an I1+ category is one of the target's categories
@@ -38,6 +43,8 @@ class TaskConfig:
     i2_k: tuple[int, ...] = (10,)
     i2_proportions: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
     history_max: int = 10
+    history_window: str = "random"
+    pool: PoolConfig = field(default_factory=PoolConfig)
     candidate_share: float = 0.1
     n_candidates: int = 20
     i1_pos_target_category: float = 0.5
@@ -46,6 +53,13 @@ class TaskConfig:
     i4_max_repeat: int = 4  # each general conversation appears at most this often (small files)
     batch: int = 1024
     label_top: int = 256  # labels are picked from the teacher's top items; a full ranking only when short
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pool, dict):
+            self.pool = PoolConfig(**self.pool)
+        if self.history_window not in ("random", "last"):
+            raise ValueError(f"history_window {self.history_window!r}: expected random or last")
+        self.pool.check()
 
     def resolved_sizes(self, n_users: int, n_items: int, has_general: bool) -> dict[str, int]:
         out = {t: round(m * n_users * self.scale) for t, m in PAPER_MIX.items()}
@@ -72,6 +86,8 @@ class TestsetConfig:
         beyond it get rank = catalog size when a case file is scored.
     valid_per_task: validation cases per task (paper: 320 each of I0, I1+, I1-, I2~50%).
     count_k: k range of the count test (paper: 11..15).
+    pool: the candidate pool stored with every case (`ctrlrec.tasks.pool`), so that one fixed test
+        set serves the paper mode (its `messages`) and the grounded mode (`messages_grounded`).
     """
 
     __test__ = False  # not a pytest class, despite the name
@@ -82,6 +98,12 @@ class TestsetConfig:
     valid_per_task: int = 320
     count_k: tuple[int, int] = (11, 15)
     limit_users: int | None = None
+    pool: PoolConfig = field(default_factory=PoolConfig)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pool, dict):
+            self.pool = PoolConfig(**self.pool)
+        self.pool.check()
 
     def to_dict(self) -> dict:
         return asdict(self)

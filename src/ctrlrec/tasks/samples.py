@@ -8,7 +8,7 @@ candidates (item ids or null), form (plain / pct / count), user.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ctrlrec.scoring.intents import Intent
 from ctrlrec.tasks.config import TaskConfig
 from ctrlrec.tasks.context import TaskContext
 from ctrlrec.tasks.labels import proportion_label, top_allowed
+from ctrlrec.tasks.pool import Pool, in_pool_mask, restricted
 
 HISTORY_TASKS = ("I0", "I1+", "I1-", "I2<=", "I2~", "I2>=")
 
@@ -32,6 +33,7 @@ class Draw:
     target: int
     k: int
     candidates: bool
+    pool: Pool | None = field(default=None, repr=False)  # the grounded mode's candidates
 
 
 def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
@@ -44,10 +46,12 @@ def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
         u = int(users[rng.integers(len(users))])
         seq = train[u]
         t = int(rng.integers(1, len(seq)))
-        window = int(rng.integers(1, cfg.history_max + 1))
+        window = int(rng.integers(1, cfg.history_max + 1)) if cfg.history_window == "random" \
+            else cfg.history_max
         k = int(rng.choice(cfg.i2_k)) if task.startswith("I2") else int(
             rng.integers(cfg.k_min, cfg.k_max + 1))
-        cand = task in ("I0", "I1+", "I1-") and rng.random() < cfg.candidate_share
+        cand = (task in ("I0", "I1+", "I1-") and rng.random() < cfg.candidate_share
+                and not cfg.pool.grounded)
         out.append(Draw(task, u, seq[:t], seq[max(0, t - window):t], int(seq[t]), k, cand))
     return out
 
@@ -64,8 +68,14 @@ def _candidates(ctx: TaskContext, label: list[int], allowed: np.ndarray, n: int,
 
 def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
                rng: np.random.Generator, prng: random.Random) -> dict | None:
-    """Turn one draw into a sample, or None when the catalog cannot satisfy the instruction."""
+    """Turn one draw into a sample, or None when the catalog cannot satisfy the instruction.
+
+    In the grounded mode (`d.pool` set) the labels are the same teacher-filtered labels restricted to
+    the pool: the ranking is the pool's items in the teacher's order."""
     allowed = ctx.allowed(d.prefix)
+    if d.pool is not None:
+        allowed &= in_pool_mask(d.pool, ctx.n_items)
+        ranking = restricted(d.pool)
     intent = Intent("I0")
     form, text = "plain", ""
     if d.task == "I0":
@@ -99,13 +109,24 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
         text, form = phrased.text, phrased.form
     cands = _candidates(ctx, label, allowed, cfg.n_candidates, rng) if d.candidates else None
     shown = [ctx.titles[i] for i in d.shown]
-    user = wording.user_prompt(d.k, shown, text, [ctx.titles[i] for i in cands] if cands else None)
+    if d.pool is not None:
+        cands = list(d.pool.items)
+        user = grounded_user(ctx, cfg.pool, d.k, shown, text, d.pool)
+    else:
+        user = wording.user_prompt(d.k, shown, text, [ctx.titles[i] for i in cands] if cands else None)
     answer = wording.numbered([ctx.titles[i] for i in label])
     return {
         "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
         "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
         "candidates": cands, "form": form, "instruction": text, "user": d.user,
     }
+
+
+def grounded_user(ctx: TaskContext, pcfg, k: int, shown: list[str], text: str, pool: Pool) -> str:
+    """The grounded user turn of one history and pool (training samples and test cases alike)."""
+    cats = [ctx.item_categories[i] for i in pool.items] if pcfg.show_categories else None
+    return wording.grounded_prompt(k, shown, text, [ctx.titles[i] for i in pool.items], cats,
+                                   ranked=pcfg.order == "teacher")
 
 
 def search_samples(ctx: TaskContext, cfg: TaskConfig, n: int, rng: np.random.Generator,

@@ -22,6 +22,8 @@ from ctrlrec.scoring.intents import Intent
 from ctrlrec.tasks.build import write_jsonl
 from ctrlrec.tasks.config import TestsetConfig
 from ctrlrec.tasks.context import TaskContext
+from ctrlrec.tasks.pool import admits, build_pools
+from ctrlrec.tasks.samples import grounded_user
 
 TEST_SETS = ("I0", "I0@5", "I1+", "I1-", "I2<=20%", "I2~30%", "I2>=30%", "I2~50%",
              "I1+&I1-", "I2<=20%&I1-", "count")
@@ -59,7 +61,8 @@ def build_cases(ctx: TaskContext, cfg: TestsetConfig, split: str = "test",
     for start in range(0, len(users), 1024):
         chunk = list(range(start, min(start + 1024, len(users))))
         rankings = ctx.rankings([prefixes[j] for j in chunk])
-        for j, ranking in zip(chunk, rankings, strict=True):
+        pools = build_pools(ctx, [prefixes[j] for j in chunk], cfg.pool)
+        for j, ranking, pool in zip(chunk, rankings, pools, strict=True):
             u = int(users[j])
             target = int(targets[row_of[u]])
             prefix = prefixes[j]
@@ -74,16 +77,22 @@ def build_cases(ctx: TaskContext, cfg: TestsetConfig, split: str = "test",
                 if intents is None:
                     continue
                 k = 5 if name == "I0@5" else rng.randint(*cfg.count_k) if name == "count" else 10
-                out[name].append(_case(ctx, f"{split}-{name}-u{u}", name, u, k, intents, shown,
-                                       target, top, rng))
+                out[name].append(_case(ctx, cfg, f"{split}-{name}-u{u}", name, u, k, intents, shown,
+                                       target, top, pool, rng))
     return out
 
 
-def _case(ctx, cid, name, u, k, intents, shown, target, top, rng) -> dict:
+def _case(ctx, cfg, cid, name, u, k, intents, shown, target, top, pool, rng) -> dict:
     control = wording.render_intents(intents, k, rng)
     history_titles = [ctx.titles[i] for i in shown]
     intent_json = [i.to_json() for i in intents]
-    return {
+    grounded = {
+        "pool_ids": pool.items, "pool_scores": [round(x, 5) for x in pool.scores],
+        "pool_admits": admits(ctx.catmat, ctx.cat_index, pool.items, shown, k, intents),
+        "messages_grounded": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, control, pool)),
+        "messages_grounded_plain": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, "", pool)),
+    }
+    return {**grounded, "instruction": control,
         "id": cid, "set": name, "user": u, "k": k,
         "intent": intent_json[0] if len(intent_json) == 1 else intent_json,
         "messages": wording.messages(wording.user_prompt(k, history_titles, control)),
@@ -101,7 +110,7 @@ def _digest(path: Path) -> str:
 def save_testsets(out: Path, ctx: TaskContext, cfg: TestsetConfig, dataset: str,
                   teacher: str | None) -> dict:
     """Write test/<set>.jsonl and valid/<set>.jsonl plus a manifest with their hashes."""
-    counts, hashes = {}, {}
+    counts, hashes, coverage = {}, {}, {}
     test = build_cases(ctx, cfg, "test", TEST_SETS)
     sp = ctx.ds.split
     rng = np.random.default_rng(cfg.seed)
@@ -114,13 +123,14 @@ def save_testsets(out: Path, ctx: TaskContext, cfg: TestsetConfig, dataset: str,
             path.parent.mkdir(parents=True, exist_ok=True)
             write_jsonl(path, cases)
             counts[f"{split}/{name}"] = len(cases)
+            coverage[f"{split}/{name}"] = round(sum(c["pool_admits"] for c in cases) / max(len(cases), 1), 4)
             hashes[f"{split}/{name}"] = _digest(path)
     mixed = [c for group in zip(*valid.values(), strict=False) for c in group]
     write_jsonl(out / "valid.jsonl", mixed)  # the validation sets interleaved, for SFT's validation
     counts["valid (interleaved)"] = len(mixed)
     write_json(out / "testsets_manifest.json", manifest(
         "tasks.testset", cfg.to_dict(), cfg.seed, dataset=dataset, teacher=teacher,
-        counts=counts, sha256=hashes))
+        counts=counts, sha256=hashes, pool=cfg.pool.to_dict(), pool_admits=coverage))
     return counts
 
 
