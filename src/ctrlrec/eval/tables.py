@@ -81,6 +81,17 @@ SPECS = (
          ("The paper's first combined column is TC(1 not 2)P@10, the share of items in C1 and not in "
           "C2; ctrlrec reports each part's own TCP (spec §7), so that reference cell sits under "
           "'TCP@10 of C1' and is not the same quantity.",)),
+    Spec("heldout", "Held-out phrasings (ctrlrec): the same intents in wordings never seen in training",
+         (Col("I1+", "TCP", "I1+ TCP % ↑"), Col("hI1+", "TCP", "held-out I1+ TCP % ↑"),
+          Col("I1-", "TCP", "I1- TCP % ↓"), Col("hI1-", "TCP", "held-out I1- TCP % ↓"),
+          Col("I2<=20%", "CPA", "I2<=20% CPA % ↑"), Col("hI2<=20%", "CPA", "held-out I2<=20% CPA % ↑"),
+          Col("I2~30%", "CPA", "I2~30% CPA % ↑"), Col("hI2~30%", "CPA", "held-out I2~30% CPA % ↑"),
+          Col("I2>=30%", "CPA", "I2>=30% CPA % ↑"), Col("hI2>=30%", "CPA", "held-out I2>=30% CPA % ↑"),
+          Col("hI1+", "HR", "held-out I1+ HR@10")),
+         {}, (),
+         ("Wordings from `ctrlrec.heldout` (natural frames, half with colloquial synonyms such as "
+          "'scary' for Horror); the keyword-parser oracle reads the same text with literal category "
+          "names only.",)),
 )
 
 

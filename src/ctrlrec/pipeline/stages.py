@@ -176,7 +176,8 @@ class Stages:
         d = self.dir("rl")
         teacher = str(self.dir("teacher")) if "teacher" in self.cfg.stages else "popularity"
         sft = str(self.dir("sft")) if "sft" in self.cfg.stages else self.conf["rl"].sft
-        cfg = replace(self.conf["rl"], output_dir=str(d), sft=sft, teacher=teacher)
+        pool = self.conf["pool"].to_dict() if self.conf["pool"].grounded else None
+        cfg = replace(self.conf["rl"], output_dir=str(d), sft=sft, teacher=teacher, pool=pool)
         train(cfg, resume=True, progress=self.progress)
         return _pick(d / "manifest.json", "status", "steps", "resumed_from_step", "last_metrics")
 

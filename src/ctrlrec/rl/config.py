@@ -30,6 +30,8 @@ class PPOConfig:
     n_prompts: int = 2000  # prompts drawn (equal numbers per task) when no prompts_file is given
     k_min: int = 1  # list lengths k asked for in the prompts: uniform in k_min..k_max
     k_max: int = 10
+    pool: dict | None = None  # the grounded mode's PoolConfig fields (ctrlrec.tasks.pool): prompts list
+    #                          the teacher's candidates as SFT's did; None = the paper mode
     output_dir: str | None = None  # run directory; default runs/rl-<dataset>
     seed: int = 0
     # --- rollouts

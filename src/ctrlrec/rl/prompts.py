@@ -37,21 +37,26 @@ def task_context(dataset: str, teacher: str):
     return TaskContext(ds, t, teacher_len=t.config.max_len), ds
 
 
-def draw(ctx, tasks: tuple[str, ...], n: int, k_min: int, k_max: int, seed: int) -> list[dict]:
-    """About `n` prompts, equal numbers per task, drawn like SFT samples (answers removed)."""
+def draw(ctx, tasks: tuple[str, ...], n: int, k_min: int, k_max: int, seed: int,
+         pool: dict | None = None) -> list[dict]:
+    """About `n` prompts, equal numbers per task, drawn like SFT samples (answers removed); with a
+    grounded `pool` config, each lists its candidates and shows the last items of its history."""
     from ctrlrec.tasks.build import build_samples
     from ctrlrec.tasks.config import TASKS, TaskConfig
+    from ctrlrec.tasks.pool import PoolConfig
 
     per = max(1, -(-n // len(tasks)))
     sizes = {t: (per if t in tasks else 0) for t in TASKS}
+    pcfg = PoolConfig(**(pool or {}))
     cfg = TaskConfig(seed=seed, sizes=sizes, k_min=k_min, k_max=k_max,
-                     i2_k=tuple(range(k_min, k_max + 1)), candidate_share=0.0)
+                     i2_k=tuple(range(k_min, k_max + 1)), candidate_share=0.0, pool=pcfg,
+                     history_window="last" if pcfg.grounded else "random")
     samples, _ = build_samples(ctx, cfg, None, progress=False)
     return [strip_answer(s) for s in samples[:n]]
 
 
 def strip_answer(sample: dict) -> dict:
-    keep = ("id", "task", "intent", "k", "history", "target", "user", "instruction", "form")
+    keep = ("id", "task", "intent", "k", "history", "target", "user", "instruction", "form", "candidates")
     out = {k: sample[k] for k in keep if k in sample}
     out["messages"] = prompt_messages(sample)
     return out

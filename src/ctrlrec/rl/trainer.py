@@ -161,7 +161,7 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
     elif cfg.prompts_file:
         pool = prompt_pool.read(cfg.prompts_file)
     else:
-        pool = prompt_pool.draw(ctx, cfg.tasks, cfg.n_prompts, cfg.k_min, cfg.k_max, cfg.seed)
+        pool = prompt_pool.draw(ctx, cfg.tasks, cfg.n_prompts, cfg.k_min, cfg.k_max, cfg.seed, cfg.pool)
     if not pool_file.is_file():
         prompt_pool.write(pool_file, pool)
     prompt_pool.attach_teacher(ctx, pool)

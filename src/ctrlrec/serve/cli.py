@@ -23,6 +23,10 @@ def serve_cmd(
     timeout_s: float = typer.Option(_D.timeout_s, help="Per-request timeout (504)."),
     sample: bool = typer.Option(_D.sample, help="Sample instead of greedy decoding."),
     threads: int = typer.Option(_D.threads, help="torch CPU threads (0: default)."),
+    pool_mode: str = typer.Option(_D.pool_mode, help="auto (the model's pipeline run decides), paper, or "
+                                                     "grounded (the teacher's candidates in the prompt)."),
+    teacher: str = typer.Option(_D.teacher, help="Teacher run retrieving the grounded mode's candidates."),
+    guidance: float = typer.Option(_D.guidance, help="Teacher-guided decoding weight (0: off)."),
     feedback_dir: str = typer.Option(_D.feedback_dir, help="Folder of the chat page's crs_feedback.jsonl "
                                                            "(default: the model's run folder)."),
 ) -> None:
@@ -42,7 +46,7 @@ def serve_cmd(
     cfg = ServeConfig(model=model, dataset=dataset, host=host, port=port, backend=backend, device=device,
                       precision=precision, default_mode=mode, max_batch=max_batch, max_wait_ms=max_wait_ms,
                       queue_max=queue_max, timeout_s=timeout_s, sample=sample, threads=threads,
-                      feedback_dir=feedback_dir)
+                      feedback_dir=feedback_dir, pool_mode=pool_mode, teacher=teacher, guidance=guidance)
     rec = Recommender.load(cfg)
     typer.echo(f"ctrlrec serve: {model} on {dataset}, http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(create_app(rec), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)

@@ -30,6 +30,10 @@ class ServeConfig:
     trie_cache: keep the catalog trie in $CTRLREC_HOME/tries between runs.
     threads: torch CPU threads (0 = torch's default).
     chat_k: items per answer in the chat mode (page /crs).
+    pool_mode: "auto" (the model's pipeline run decides), "paper" (the prompt names the history only)
+        or "grounded" (the teacher's candidates are listed and decoding stays inside them).
+    teacher: the teacher run that retrieves the grounded mode's candidates ("": the pipeline's own).
+    guidance: weight of the teacher's scores where a title is chosen (catalog/guaranteed; 0 = off).
     feedback_dir: where the chat mode appends crs_feedback.jsonl; "" = the model's folder when it is
         a run or model folder, else runs/crs-chat.
     """
@@ -59,6 +63,9 @@ class ServeConfig:
     threads: int = 0
     chat_k: int = 5
     feedback_dir: str = ""
+    pool_mode: str = "auto"
+    teacher: str = ""
+    guidance: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -38,8 +38,9 @@ class Job:
 
 
 class Recommender:
-    def __init__(self, dataset, model, tok, cfg: ServeConfig, backend=None, decoder=None):
+    def __init__(self, dataset, model, tok, cfg: ServeConfig, backend=None, decoder=None, retriever=None):
         self.ds, self.model, self.tok, self.cfg = dataset, model, tok, cfg
+        self.retriever = retriever  # ctrlrec.serve.grounding.Retriever in the grounded mode
         self.catalog = Catalog.from_frame(dataset.catalog)
         if not self.catalog.dense:
             raise CtrlrecError("serve: expected a prepared dataset (item ids 0..n-1)")
@@ -69,8 +70,12 @@ class Recommender:
             import torch
 
             torch.set_num_threads(cfg.threads)
+        from ctrlrec.serve.grounding import Retriever, resolve
+
+        pool, teacher = resolve(cfg.model, cfg.pool_mode, cfg.teacher)
+        retriever = Retriever.load(ds, teacher, pool) if pool.grounded else None
         model, tok = load_any(cfg.model, choose(cfg.device, cfg.precision))
-        return cls(ds, model, tok, cfg)
+        return cls(ds, model, tok, cfg, retriever=retriever)
 
     # -- look-ups -----------------------------------------------------------------------------------
     def item(self, i: int) -> dict:
@@ -115,14 +120,25 @@ class Recommender:
                 raise CtrlrecError(f"history has {len(history)} items; expected at most {cfg.history_max}")
             hist = hist + [self.catalog.ground_input(h, "history item") for h in history]
         parts = self.intents(intent)
-        spec = RowSpec(k, mode, tuple(dict.fromkeys(hist)), parts)
         rng = random.Random(f"{k}|{[p.to_json() for p in parts]}")  # same request, same wording
         control = wording.render_intents(parts, k, rng) if parts else ""
         said = " ".join(x for x in (control, self.clean_text(text)) if x)
         shown = [wording.shorten(self.catalog.titles[i]) for i in hist[-cfg.prompt_history:]] \
             if cfg.prompt_history else []
-        msgs = wording.messages(wording.user_prompt(k, shown, said))
-        return Job(msgs, spec, hist, user_id)
+        if self.retriever is None:
+            spec = RowSpec(k, mode, tuple(dict.fromkeys(hist)), parts)
+            return Job(wording.messages(wording.user_prompt(k, shown, said)), spec, hist, user_id)
+        (pool,) = self.retriever.pools([hist])  # the teacher's candidates for this history
+        pcfg = self.retriever.pool
+        cats = [self.item_categories[i] for i in pool.items] if pcfg.show_categories else None
+        user = wording.grounded_prompt(k, shown, said, [self.catalog.titles[i] for i in pool.items], cats,
+                                       ranked=pcfg.order == "teacher")
+        guided = cfg.guidance > 0 and mode != "free"
+        spec = RowSpec(k, mode, tuple(dict.fromkeys(hist)), parts, pool=tuple(pool.items),
+                       guide_items=tuple(pool.items) if guided else (),
+                       guide_scores=tuple(pool.scores) if guided else (),
+                       guidance=cfg.guidance if guided else 0.0)
+        return Job(wording.messages(user), spec, hist, user_id)
 
     def intents(self, intent) -> tuple[Intent, ...]:
         """Structured intent parts (one object or a list of them); categories must exist."""

@@ -26,12 +26,16 @@ from ctrlrec.tasks.pool import admits, build_pools
 from ctrlrec.tasks.samples import grounded_user
 
 TEST_SETS = ("I0", "I0@5", "I1+", "I1-", "I2<=20%", "I2~30%", "I2>=30%", "I2~50%",
-             "I1+&I1-", "I2<=20%&I1-", "count")
+             "I1+&I1-", "I2<=20%&I1-", "count", "hI1+", "hI1-", "hI2<=20%", "hI2~30%", "hI2>=30%")
+# "h" + a set: the same intents as that set, worded by `ctrlrec.heldout` (never seen in training)
+HELDOUT = "h"
 VALID_SETS = ("I0", "I1+", "I1-", "I2~50%")
 
 
 def _set_intents(name: str, pos: str, neg: str | None, neg2: str | None) -> tuple | None:
     """The intent(s) of one test set for one case; None when the categories are missing."""
+    if name.startswith(HELDOUT):
+        return _set_intents(name[len(HELDOUT):], pos, neg, neg2)
     table = {
         "I0": (Intent("I0"),), "I0@5": (Intent("I0"),), "count": (Intent("I0"),),
         "I1+": (Intent("I1+", pos),),
@@ -73,17 +77,23 @@ def build_cases(ctx: TaskContext, cfg: TestsetConfig, split: str = "test",
             neg2 = ctx.negative_category(ranking, allowed, target, skip=(neg,)) if neg else None
             top = ranking[allowed[ranking]][: cfg.teacher_top]
             for name in sets:
+                held = name.startswith(HELDOUT)
                 intents = _set_intents(name, pos, neg, neg2)
                 if intents is None:
                     continue
                 k = 5 if name == "I0@5" else rng.randint(*cfg.count_k) if name == "count" else 10
                 out[name].append(_case(ctx, cfg, f"{split}-{name}-u{u}", name, u, k, intents, shown,
-                                       target, top, pool, rng))
+                                       target, top, pool, rng, held))
     return out
 
 
-def _case(ctx, cfg, cid, name, u, k, intents, shown, target, top, pool, rng) -> dict:
-    control = wording.render_intents(intents, k, rng)
+def _case(ctx, cfg, cid, name, u, k, intents, shown, target, top, pool, rng, held=False) -> dict:
+    if held:  # wordings never seen in training (`ctrlrec.heldout`)
+        from ctrlrec.heldout import render_heldout_intents
+
+        control = render_heldout_intents(intents, k, rng)
+    else:
+        control = wording.render_intents(intents, k, rng)
     history_titles = [ctx.titles[i] for i in shown]
     intent_json = [i.to_json() for i in intents]
     grounded = {
