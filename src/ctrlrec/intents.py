@@ -177,9 +177,11 @@ def numbered(titles: list[str]) -> str:
 
 
 def _candidate(title: str, categories: list[str] | None) -> str:
+    # categories BEFORE the title: a causal model reads a title's tokens after its categories, so
+    # the title itself carries them when the model decides which candidate to copy
     if categories is None:
         return f"'{shorten(title)}'"
-    return f"'{shorten(title)}' ({', '.join(categories) or 'no category'})"
+    return f"[{', '.join(categories) or 'no category'}] '{shorten(title)}'"
 
 
 def grounded_prompt(
@@ -190,19 +192,20 @@ def grounded_prompt(
     categories: list[list[str]] | None = None,
     ranked: bool = True,
 ) -> str:
-    """The grounded mode's user turn: history, intention, the candidate pool, the number wanted.
+    """The grounded mode's user turn: history, the candidate pool, the intention, the number wanted.
 
-    categories: one list per candidate (shown in brackets), or None to list titles alone.
+    categories: one list per candidate (shown in brackets before its title), or None for titles alone.
     ranked: the pool is in the teacher's order ("best first"), else in a neutral order.
+    The intention comes after the pool, next to the answer (a small model attends to what is near).
     """
     parts = []
     if history:
         parts.append(f"I recently enjoyed, oldest first: {_titles(history)}.")
-    if intention:
-        parts.append(intention)
     cats = categories if categories is not None else [None] * len(candidates)
     listing = "; ".join(_candidate(t, c) for t, c in zip(candidates, cats, strict=True))
     parts.append(f"Candidates{', best first' if ranked else ''}: {listing}.")
+    if intention:
+        parts.append(intention)
     noun = "item" if k == 1 else "items"
     parts.append(f"Recommend {k} different {noun} from the candidates.")
     return " ".join(parts)

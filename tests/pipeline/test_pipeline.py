@@ -155,3 +155,35 @@ def test_bad_configs_are_named(setup, tmp_path):
         run_pipeline(PipelineConfig.from_dict({"pipeline": {"name": "x", "dataset": "nothing",
                                                             "run_dir": str(tmp_path / "r")}}),
                      progress=False)
+
+
+def test_grounded_mode_runs_end_to_end_and_decodes_inside_the_pool(setup):
+    run, write = setup
+    config = write(sft_steps=6, sft='finetune = "full"',
+                   pipeline='stages = ["data", "teacher", "tasks", "sft", "eval", "report"]')
+    text = open(config).read().replace(
+        '[eval]\nmodels = ["popularity", "teacher", "oracle", "sft", "rl"]',
+        '[eval]\nmodels = ["teacher", "pool-copy", "pool-random", "pool-oracle", "sft"]\n'
+        'variants = ["guaranteed+teacher", "free@shuffled"]\n'
+        'variant_tasks = { "free@shuffled" = ["I0"] }\nguidance = 2.0')
+    text += '\n[pool]\nmode = "grounded"\nn_top = 8\nper_category = 2\nhistory = 0\n'
+    open(config, "w").write(text)
+    mf = run_pipeline(PipelineConfig.from_toml(config), progress=False)
+    stages = mf["stages"]
+    assert all(r["status"] == "done" for r in stages.values())
+    assert set(stages["eval"]["result"]) == {"teacher", "pool-copy", "pool-random", "pool-oracle", "sft",
+                                             "sft@guaranteed+teacher", "sft@free@shuffled"}
+    sample = json.loads((run / "tasks" / "train.jsonl").read_text().splitlines()[0])
+    assert sample["candidates"] and "Candidates, best first:" in sample["messages"][1]["content"]
+    assert (run / "sft" / "model" / "config.json").is_file()  # full fine-tuning
+    guided = json.loads((run / "eval" / "sft@guaranteed+teacher" / "summary.json").read_text())
+    i1m = guided["sets"]["I1-"]["control"]
+    assert i1m["guards"]["in_pool"] == 1.0  # every line of every list is a pool candidate
+    assert i1m["metrics"]["NonExist"] == 0.0
+    copy = json.loads((run / "eval" / "pool-copy" / "summary.json").read_text())
+    teacher = json.loads((run / "eval" / "teacher" / "summary.json").read_text())
+    # the pool lists the teacher's best first: copying its first k is the teacher's own list
+    assert copy["sets"]["I0"]["control"]["metrics"]["HR"] == teacher["sets"]["I0"]["control"]["metrics"]["HR"]
+    assert copy["sets"]["I0"]["control"]["guards"]["teacher_overlap"] == 1.0
+    report = (run / "report" / "report.md").read_text()
+    assert "at a glance" in report and "pool: random k" in report

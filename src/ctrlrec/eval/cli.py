@@ -32,6 +32,11 @@ def eval_cmd(
     split: str = typer.Option("test", "--split", help="test or valid."),
     no_plain: bool = typer.Option(False, "--no-plain", help="Skip the runs without the control sentence."),
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU if installed), hf or vllm."),
+    prompting: str = typer.Option("paper", "--prompting", help="paper (history only), grounded (the "
+                                  "case's candidate pool listed; decoding stays in it) or shuffled "
+                                  "(the pool in a random order: the permutation test)."),
+    guidance: float = typer.Option(0.0, "--guidance", help="Teacher-guided decoding weight (catalog and "
+                                   "guaranteed decoding; 0 = the model alone)."),
     decoding: str = typer.Option("free", "--decoding", help="free (greedy, unconstrained), catalog "
                                  "(only catalog titles) or guaranteed (catalog + the intent enforced)."),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16 (chat models)."),
@@ -52,7 +57,8 @@ def eval_cmd(
     cfg.check()
     ds = load(dataset)
     gen = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    rec = make_recommender(model, ds, gen, backend, label, precision, decoding)
+    rec = make_recommender(model, ds, gen, backend, label, precision, decoding, prompting=prompting,
+                           guidance=guidance)
     from ctrlrec import paths
 
     testsets = testsets or paths.home() / "tasks" / dataset

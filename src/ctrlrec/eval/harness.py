@@ -214,6 +214,7 @@ def _means(cases: list[dict], answers: list[str], catalog: Catalog) -> dict:
     scores = score_batch(catalog, [to_case(c, a) for c, a in zip(cases, answers, strict=True)])
     n_lines = np.diff(scores.offsets)
     res = {"n": len(cases), "empty": int((n_lines == 0).sum()), "metrics": scores.mean_metrics()}
+    res["guards"] = guards(cases, scores)
     n_parts = int(scores.n_parts.max()) if len(cases) else 1
     if n_parts > 1:  # combined instructions: TCP/CPA per part (part j of every case)
         first = np.searchsorted(scores.part_case, np.arange(len(cases)))
@@ -232,6 +233,22 @@ def _means(cases: list[dict], answers: list[str], catalog: Catalog) -> dict:
             res["by_k"][str(k)] = _means([cases[i] for i in idx], [answers[i] for i in idx],
                                          catalog)["metrics"]
     return res
+
+
+def guards(cases: list[dict], scores) -> dict:
+    """What tells a chooser from a copier: the share of each list that is the teacher's own top k
+    (`teacher_overlap`), and in the grounded mode the share of its items inside the case's pool."""
+    overlap, in_pool = [], []
+    for i, c in enumerate(cases):
+        k = int(c["k"])
+        items = [x for x in scores.to_json(i)["item_ids"][:k] if x is not None]
+        if c.get("teacher_ids") is not None:
+            overlap.append(len(set(items) & set(c["teacher_ids"][:k])) / k)
+        if c.get("pool_ids") is not None and items:
+            pool = set(c["pool_ids"])
+            in_pool.append(sum(x in pool for x in items) / len(items))
+    return {"teacher_overlap": float(np.mean(overlap)) if overlap else None,
+            "in_pool": float(np.mean(in_pool)) if in_pool else None}
 
 
 def summarise(out: Path, sets: dict[str, list[dict]], catalog: Catalog, cfg: EvalConfig) -> dict:

@@ -53,8 +53,12 @@ def case_intents(case: dict) -> tuple[Intent, ...]:
 
 def prompt_of(case: dict, plain: bool, prompting: str = "paper") -> list[dict]:
     """The case's prompt: with or without the control sentence, in the paper or grounded form."""
-    key = "messages_grounded" if prompting == "grounded" else "messages"
-    key += "_plain" if plain else ""
+    key = {"paper": "messages", "grounded": "messages_grounded",
+           "shuffled": "messages_grounded_shuffled"}[prompting]
+    if plain and prompting == "shuffled":  # the permutation test runs with the control sentence only
+        key = "messages_grounded_plain"
+    elif plain:
+        key += "_plain"
     if key not in case:
         raise CtrlrecError(f"case {case.get('id')}: no {key!r}; expected test sets built by this "
                            "version of `ctrlrec tasks testset` (the grounded prompts came with it)")
@@ -181,8 +185,9 @@ class LLMRecommender:
     AVX512-BF16/AMX, bf16 inference measured ~1.75x faster here; answers may differ slightly).
     decoding: "free" (the model alone), "catalog" or "guaranteed" (`ctrlrec.llm.decoding`: every line a
     catalog title outside the history; "guaranteed" also enforces the case's intent).
-    prompting: "paper" (the prompt names the history only: `messages`) or "grounded" (the prompt
-    lists the case's candidate pool, `messages_grounded`, and constrained decoding stays inside it).
+    prompting: "paper" (the prompt names the history only: `messages`), "grounded" (the prompt
+    lists the case's candidate pool, `messages_grounded`, and constrained decoding stays inside it)
+    or "shuffled" (the same pool in a random order: the permutation test of a copying model).
     guidance: weight of the teacher's scores added where a title is chosen (catalog and guaranteed
     decoding; the case's pool scores, or its teacher list in the paper mode); 0 = the model alone.
     Greedy answers are memoised by prompt and decoding constraints, so a control set's plain variant
@@ -216,8 +221,8 @@ class LLMRecommender:
             raise CtrlrecError(f"decoding {self.decoding!r}: expected one of {', '.join(MODES)}")
         if self.decoding != "free" and (self.backend != "hf" or self.catalog is None):
             raise CtrlrecError(f"decoding {self.decoding!r} needs the hf backend and the dataset's catalog")
-        if self.prompting not in ("paper", "grounded"):
-            raise CtrlrecError(f"prompting {self.prompting!r}: expected paper or grounded")
+        if self.prompting not in ("paper", "grounded", "shuffled"):
+            raise CtrlrecError(f"prompting {self.prompting!r}: expected paper, grounded or shuffled")
         if self.guidance < 0 or (self.guidance > 0 and self.decoding == "free"):
             raise CtrlrecError(f"guidance {self.guidance}: expected >= 0, and catalog or guaranteed "
                                "decoding when > 0 (free decoding has no title choice points)")
@@ -281,7 +286,7 @@ class LLMRecommender:
     def _spec(self, c: dict, plain: bool):
         from ctrlrec.llm.decoding import RowSpec
 
-        grounded = self.prompting == "grounded"
+        grounded = self.prompting in ("grounded", "shuffled")
         pool = tuple(int(i) for i in c["pool_ids"]) if grounded else ()
         guide_items: tuple = ()
         guide_scores: tuple = ()

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from ctrlrec.eval import paper
 
-PCT = frozenset({"TCP", "CPA", "CorrectCount", "RepeatItem", "NonExist", "InHistory"})
+PCT = frozenset({"TCP", "CPA", "CorrectCount", "RepeatItem", "NonExist", "InHistory", "teacher_overlap",
+                 "in_pool"})
+GUARDS = frozenset({"teacher_overlap", "in_pool"})  # read from a summary's "guards", not its metrics
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ def _acc(s: str, k: str = "10") -> tuple[Col, Col]:
 
 
 SPECS = (
+    Spec("aligned", "The aligned model at a glance: accuracy, control and legality on the same fixed sets",
+         (*_acc("I0"), Col("I0", "teacher_overlap", "I0 overlap with teacher top-10 %"),
+          Col("I1+", "TCP", "I1+ TCP@10 % ↑"), Col("I1-", "TCP", "I1- TCP@10 % ↓"),
+          Col("I2<=20%", "CPA", "I2<=20% CPA % ↑"), Col("I2~30%", "CPA", "I2~30% CPA % ↑"),
+          Col("I2>=30%", "CPA", "I2>=30% CPA % ↑"), Col("I1+", "HR", "I1+ HR@10"),
+          Col("I1-", "HR", "I1- HR@10"), Col("I0", "NonExist", "NonExist %"),
+          Col("I0", "RepeatItem", "Repeat %"), Col("I0", "InHistory", "InHistory %")),
+         {}, (),
+         ("Rows name the mode (paper: titles from the history alone; grounded: the teacher's candidate "
+          "pool in the prompt) and the decoding (free, catalog, guaranteed; '+ teacher' adds the "
+          "teacher's scores where a title is chosen). 'pool:' rows choose from the same pools without "
+          "reading any text; overlap is the share of the list that is the teacher's own top 10.",)),
     Spec("I0", "Sequential recommendation, I0 (paper Table 2)",
          (*_acc("I0"), Col("I0@5", "HR", "HR@5"), Col("I0@5", "NDCG", "NDCG@5")),
          paper.TABLE2, (0, 1, 2, 3)),
@@ -113,6 +127,8 @@ def _value(variant: dict | None, col: Col):
     if col.part is not None:
         parts = variant.get("parts") or []
         return parts[col.part].get(col.metric) if col.part < len(parts) else None
+    if col.metric in GUARDS:
+        return (variant.get("guards") or {}).get(col.metric)
     return variant["metrics"].get(col.metric)
 
 

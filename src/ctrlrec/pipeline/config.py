@@ -58,11 +58,13 @@ class EvalSection:
     batch_size: int = 16  # prompts per generation batch
     max_new_tokens: int = 320
     plain: bool = True  # also answer control prompts without the control sentence
-    # further rows per chat model: "DECODING[+teacher][@paper|@grounded]", e.g. "guaranteed+teacher"
-    # (teacher-guided decoding, weight `guidance`) or "free@paper" (the paper-mode prompt)
+    # further rows per chat model: "DECODING[+teacher][@paper|@grounded|@shuffled]", e.g.
+    # "guaranteed+teacher" (teacher-guided decoding, weight `guidance`), "free@paper" (the paper-mode
+    # prompt) or "free@shuffled" (the pool listed in a random order: the permutation test)
     variants: tuple[str, ...] = ()
     guidance: float = 1.0
     variant_models: tuple[str, ...] = ("sft", "rl")  # the chat models the variants apply to
+    variant_tasks: dict = field(default_factory=dict)  # test sets of a variant, e.g. {"free@shuffled" = ["I0"]}
 
 
 @dataclass
@@ -199,8 +201,9 @@ def parse_variant(text: str) -> tuple[str, bool, str | None]:
 
     body, _, prompting = text.partition("@")
     decoding, _, guide = body.partition("+")
-    if decoding not in MODES or guide not in ("", "teacher") or prompting not in ("", "paper", "grounded"):
-        raise CtrlrecError(f"[eval] variant {text!r}: expected DECODING[+teacher][@paper|@grounded] "
+    if decoding not in MODES or guide not in ("", "teacher") or \
+            prompting not in ("", "paper", "grounded", "shuffled"):
+        raise CtrlrecError(f"[eval] variant {text!r}: expected DECODING[+teacher][@paper|@grounded|@shuffled] "
                            f"with DECODING one of {', '.join(MODES)}")
     if guide and decoding == "free":
         raise CtrlrecError(f"[eval] variant {text!r}: teacher guidance needs catalog or guaranteed decoding")

@@ -153,6 +153,11 @@ class Stages:
         conv = general_conversations(general)
         d = self.dir("tasks")
         counts = save_testsets(d, ctx, self.conf["testset"], self.cfg.dataset, teacher)
+        if cfg.target_positions == "heldout":  # validation users stay out of the training samples
+            import json
+
+            valid_users = json.loads((d / "testsets_manifest.json").read_text())["valid_users"]
+            cfg = replace(cfg, exclude_users=tuple(valid_users))
         samples, report = build_samples(ctx, cfg, conv, progress=self.progress)
         save_training_set(d, samples, report, cfg, self.cfg.dataset, teacher)
         return {"samples": report["total"], "written": dict(report["written"]), "test_cases": counts}
@@ -204,9 +209,12 @@ class Stages:
             llm = m in LLM_MODELS
             rec = make_recommender(specs[m], ds, gen, "auto", label, sec.precision, decoding,
                                    prompting=prompting, guidance=guidance)
-            ecfg = EvalConfig(tasks=tuple(sec.tasks or TEST_SETS),
+            variant = row.partition("@")[2]
+            tasks = sec.variant_tasks.get(variant) or sec.tasks or TEST_SETS
+            ecfg = EvalConfig(tasks=tuple(tasks),
                               limit=sec.limit if llm else sec.baseline_limit,
-                              limits=dict(sec.limits) if llm else {}, plain=sec.plain)
+                              limits=dict(sec.limits) if llm else {},
+                              plain=sec.plain and not variant)  # variants answer with the instruction only
             summary = run_eval(rec, self.dir("tasks"), catalog, self.dir("eval") / row, ecfg,
                                self.cfg.dataset, progress=self.progress)
             out[row] = {"cases": summary["timing"]["cases"], "seconds": round(summary["timing"]["total_s"], 1)}

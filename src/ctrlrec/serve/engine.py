@@ -131,6 +131,7 @@ class Recommender:
         (pool,) = self.retriever.pools([hist])  # the teacher's candidates for this history
         pcfg = self.retriever.pool
         cats = [self.item_categories[i] for i in pool.items] if pcfg.show_categories else None
+        shown = shown[len(shown) - pcfg.history:] if pcfg.history else []
         user = wording.grounded_prompt(k, shown, said, [self.catalog.titles[i] for i in pool.items], cats,
                                        ranked=pcfg.order == "teacher")
         guided = cfg.guidance > 0 and mode != "free"

@@ -26,6 +26,11 @@ class TaskConfig:
     history_window: "random" (a random 1..history_max window, the paper's code) or "last" (the last
         history_max items, as every test prompt shows).
     pool: the grounded mode's candidate pool (`ctrlrec.tasks.pool`); mode "paper" lists none.
+    target_positions: "train" (any position inside the training sequences: the paper) or "heldout"
+        (each user's validation item, which the teacher did not train on: its pools there hold the
+        target as often as at test time).
+    exclude_users: users never drawn for history samples (the pipeline passes the users of the
+        validation cases when target_positions is "heldout").
     candidate_share: share of I0/I1/I3 samples in the "select from candidates" variant.
     n_candidates: candidates listed in such a prompt (labels plus random negatives).
     i1_pos_target_category: probability that an I1+ category is one of the target's categories
@@ -45,6 +50,8 @@ class TaskConfig:
     history_max: int = 10
     history_window: str = "random"
     pool: PoolConfig = field(default_factory=PoolConfig)
+    target_positions: str = "train"
+    exclude_users: tuple[int, ...] = ()
     candidate_share: float = 0.1
     n_candidates: int = 20
     i1_pos_target_category: float = 0.5
@@ -57,6 +64,8 @@ class TaskConfig:
     def __post_init__(self) -> None:
         if isinstance(self.pool, dict):
             self.pool = PoolConfig(**self.pool)
+        if self.target_positions not in ("train", "heldout"):
+            raise ValueError(f"target_positions {self.target_positions!r}: expected train or heldout")
         if self.history_window not in ("random", "last"):
             raise ValueError(f"history_window {self.history_window!r}: expected random or last")
         self.pool.check()

@@ -35,6 +35,8 @@ class PoolConfig:
     per_category: the teacher's best items of each category added to them (0: none).
     order: "teacher" (best first) or "title" (alphabetical).
     show_categories: list each candidate's categories beside its title.
+    history: the most recent history items the grounded prompt names (0: none; the teacher has read
+        the history, and every item costs prompt tokens the CPU pays for in training and decoding).
     """
 
     mode: str = "paper"
@@ -42,15 +44,16 @@ class PoolConfig:
     per_category: int = 10
     order: str = "teacher"
     show_categories: bool = True
+    history: int = 10
 
     def check(self) -> None:
         if self.mode not in MODES:
             raise CtrlrecError(f"pool mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.order not in ORDERS:
             raise CtrlrecError(f"pool order {self.order!r}: expected one of {', '.join(ORDERS)}")
-        if self.n_top < 1 or self.per_category < 0:
-            raise CtrlrecError(f"pool n_top={self.n_top}, per_category={self.per_category}: "
-                               "expected n_top >= 1 and per_category >= 0")
+        if self.n_top < 1 or self.per_category < 0 or self.history < 0:
+            raise CtrlrecError(f"pool n_top={self.n_top}, per_category={self.per_category}, "
+                               f"history={self.history}: expected n_top >= 1, the others >= 0")
 
     @property
     def grounded(self) -> bool:

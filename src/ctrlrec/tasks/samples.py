@@ -38,14 +38,32 @@ class Draw:
 
 def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
                          rng: np.random.Generator) -> list[Draw]:
-    """Random target positions in the training part of random users' sequences (paper §2.2.1)."""
-    train = ctx.ds.split.train
-    users = np.flatnonzero(np.fromiter((len(s) >= 2 for s in train), bool, len(train)))
+    """Random target positions in the training part of random users' sequences (paper §2.2.1).
+
+    With `target_positions = "heldout"` the target is the user's validation item, which the teacher
+    never trained on (so its pools there are as good as at test time, not flattered by its training),
+    and users in `exclude_users` (those of the validation cases) are never drawn."""
+    sp = ctx.ds.split
+    train = sp.train
+    heldout = cfg.target_positions == "heldout"
+    if heldout:
+        skip = set(int(u) for u in cfg.exclude_users)
+        rows = [j for j, u in enumerate(sp.eval_users) if int(u) not in skip and len(train[u]) >= 1]
+        users = np.asarray(rows, dtype=np.int64)
+    else:
+        users = np.flatnonzero(np.fromiter((len(s) >= 2 for s in train), bool, len(train)))
+    if len(users) == 0:
+        raise ValueError(f"no user has a target position for {task} samples ({cfg.target_positions})")
     out = []
     for _ in range(n):
         u = int(users[rng.integers(len(users))])
-        seq = train[u]
-        t = int(rng.integers(1, len(seq)))
+        if heldout:
+            row, u = u, int(sp.eval_users[u])
+            seq = np.concatenate([train[u], [sp.valid_target[row]]])
+            t = len(seq) - 1
+        else:
+            seq = train[u]
+            t = int(rng.integers(1, len(seq)))
         window = int(rng.integers(1, cfg.history_max + 1)) if cfg.history_window == "random" \
             else cfg.history_max
         k = int(rng.choice(cfg.i2_k)) if task.startswith("I2") else int(
@@ -73,6 +91,7 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
     In the grounded mode (`d.pool` set) the labels are the same teacher-filtered labels restricted to
     the pool: the ranking is the pool's items in the teacher's order."""
     allowed = ctx.allowed(d.prefix)
+    partial = False
     if d.pool is not None:
         allowed &= in_pool_mask(d.pool, ctx.n_items)
         ranking = restricted(d.pool)
@@ -88,6 +107,8 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
             c = prng.choice(ctx.categories)
         intent = Intent("I1+", c)
         label = top_allowed(ranking, allowed & ctx.in_category(c), d.k, first=d.target)
+        if label is None and d.pool is not None:  # the pool has fewer than k items of C
+            label, partial = _all_of_c_first(ranking, allowed, ctx.in_category(c), d.k), True
     elif d.task == "I1-":
         c = ctx.negative_category(ranking, allowed, d.target) or prng.choice(ctx.categories)
         intent = Intent("I1-", c)
@@ -119,12 +140,22 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
         "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
         "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
         "candidates": cands, "form": form, "instruction": text, "user": d.user,
+        **({"partial": True} if partial else {}),
     }
+
+
+def _all_of_c_first(ranking: np.ndarray, allowed: np.ndarray, in_c: np.ndarray, k: int) -> list[int] | None:
+    """Every allowed item of C (teacher order), then the best others: k items, or None."""
+    inside = ranking[(allowed & in_c)[ranking]].tolist()
+    outside = ranking[(allowed & ~in_c)[ranking]].tolist()
+    label = (inside + outside)[:k]
+    return label if len(label) == k and inside else None
 
 
 def grounded_user(ctx: TaskContext, pcfg, k: int, shown: list[str], text: str, pool: Pool) -> str:
     """The grounded user turn of one history and pool (training samples and test cases alike)."""
     cats = [ctx.item_categories[i] for i in pool.items] if pcfg.show_categories else None
+    shown = shown[len(shown) - pcfg.history:] if pcfg.history else []
     return wording.grounded_prompt(k, shown, text, [ctx.titles[i] for i in pool.items], cats,
                                    ranked=pcfg.order == "teacher")
 

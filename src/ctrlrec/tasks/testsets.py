@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ctrlrec.scoring.intents import Intent
 from ctrlrec.tasks.build import write_jsonl
 from ctrlrec.tasks.config import TestsetConfig
 from ctrlrec.tasks.context import TaskContext
-from ctrlrec.tasks.pool import admits, build_pools
+from ctrlrec.tasks.pool import Pool, admits, build_pools
 from ctrlrec.tasks.samples import grounded_user
 
 TEST_SETS = ("I0", "I0@5", "I1+", "I1-", "I2<=20%", "I2~30%", "I2>=30%", "I2~50%",
@@ -96,11 +97,17 @@ def _case(ctx, cfg, cid, name, u, k, intents, shown, target, top, pool, rng, hel
         control = wording.render_intents(intents, k, rng)
     history_titles = [ctx.titles[i] for i in shown]
     intent_json = [i.to_json() for i in intents]
+    perm = random.Random(cid).sample(range(len(pool.items)), len(pool.items))
+    shuffled = Pool([pool.items[j] for j in perm], [pool.scores[j] for j in perm])
+    neutral = replace(cfg.pool, order="title")  # "Candidates:" without "best first"
     grounded = {
         "pool_ids": pool.items, "pool_scores": [round(x, 5) for x in pool.scores],
         "pool_admits": admits(ctx.catmat, ctx.cat_index, pool.items, shown, k, intents),
         "messages_grounded": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, control, pool)),
         "messages_grounded_plain": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, "", pool)),
+        # the permutation test: the same pool in a random order (if hits follow position, it copies)
+        "messages_grounded_shuffled": wording.messages(
+            grounded_user(ctx, neutral, k, history_titles, control, shuffled)),
     }
     return {**grounded, "instruction": control,
         "id": cid, "set": name, "user": u, "k": k,
@@ -140,7 +147,8 @@ def save_testsets(out: Path, ctx: TaskContext, cfg: TestsetConfig, dataset: str,
     counts["valid (interleaved)"] = len(mixed)
     write_json(out / "testsets_manifest.json", manifest(
         "tasks.testset", cfg.to_dict(), cfg.seed, dataset=dataset, teacher=teacher,
-        counts=counts, sha256=hashes, pool=cfg.pool.to_dict(), pool_admits=coverage))
+        counts=counts, sha256=hashes, pool=cfg.pool.to_dict(), pool_admits=coverage,
+        valid_users=[int(u) for u in vusers]))
     return counts
 
 
