@@ -55,7 +55,8 @@ def main() -> None:
     va_prefix = [train[u] for u in sp.eval_users]
     va_target = [int(t) for t in sp.valid_target]
     sets = ("I0", "I1+", "I1-", "I2<=20%", "I2~30%", "I2>=30%", "I1+&I1-")
-    print(f"{'n_top':>5} {'per_cat':>7} {'size':>6} {'tokens':>6} {'hit test':>8} {'hit train':>9} {'hit held':>8}  admits "
+    print(f"{'n_top':>5} {'per_cat':>7} {'size':>6} {'tokens':>6} {'hit test':>8} {'hit train':>9} "
+          f"{'hit held':>8}  admits "
           + " ".join(sets))
     for cell in args.grid.split(","):
         n_top, per = (int(x) for x in cell.split(":"))

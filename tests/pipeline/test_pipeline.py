@@ -166,7 +166,7 @@ def test_grounded_mode_runs_end_to_end_and_decodes_inside_the_pool(setup):
         '[eval]\nmodels = ["teacher", "pool-copy", "pool-random", "pool-oracle", "sft"]\n'
         'variants = ["guaranteed+teacher", "free@shuffled"]\n'
         'variant_tasks = { "free@shuffled" = ["I0"] }\nguidance = 2.0')
-    text += '\n[pool]\nmode = "grounded"\nn_top = 8\nper_category = 2\nhistory = 0\n'
+    text += '\n[pool]\nmode = "grounded"\nn_top = 12\nper_category = 2\nhistory = 0\n'
     open(config, "w").write(text)
     mf = run_pipeline(PipelineConfig.from_toml(config), progress=False)
     stages = mf["stages"]

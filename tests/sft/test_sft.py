@@ -207,13 +207,13 @@ def test_validation_ties_keep_the_later_adapter(tmp_path):
 
 def test_full_fine_tuning_trains_every_weight_and_the_run_loads_as_a_whole_model(setup, tmp_path):
     _, samples, cfg = setup
-    cfg = {**cfg, "output_dir": str(tmp_path / "full"), "finetune": "full", "learning_rate": 3e-3,
-           "eval_every": 30, "save_every": 30}
-    trainer = build_trainer(SFTConfig(**cfg, max_steps=30), progress=False)
+    cfg = {**cfg, "output_dir": str(tmp_path / "full"), "finetune": "full", "learning_rate": 1e-2,
+           "eval_every": 60, "save_every": 60}
+    trainer = build_trainer(SFTConfig(**cfg, max_steps=60), progress=False)
     names = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert names and not any("lora_" in n for n in names)
     assert len(names) == len(list(trainer.model.parameters()))  # every weight, no adapter
-    run = train(SFTConfig(**cfg, max_steps=30), make_evaluator(_catalog()), progress=False)
+    run = train(SFTConfig(**cfg, max_steps=60), make_evaluator(_catalog()), progress=False)
     assert (run / "model" / "config.json").is_file() and not (run / "adapter").exists()
     assert (run / "best" / "config.json").is_file()  # the best validation step, a whole model too
     model, tok = load_any(str(run), Placement("cpu", "fp32"))

@@ -278,7 +278,7 @@ class LLMRecommender:
             from ctrlrec.llm.generate import generate
 
             return generate(self._model, self._tok, prompts, self.gen, progress=False)
-        from ctrlrec.llm.decoding import RowSpec, decode
+        from ctrlrec.llm.decoding import decode
 
         specs = [self._spec(c, plain) for c in cases]
         return decode(self._model, self._tok, self._decoder, prompts, specs, self.gen)

@@ -64,7 +64,8 @@ class EvalSection:
     variants: tuple[str, ...] = ()
     guidance: float = 1.0
     variant_models: tuple[str, ...] = ("sft", "rl")  # the chat models the variants apply to
-    variant_tasks: dict = field(default_factory=dict)  # test sets of a variant, e.g. {"free@shuffled" = ["I0"]}
+    # test sets of a variant, e.g. {"free@shuffled" = ["I0"]} (default: `tasks`)
+    variant_tasks: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -203,7 +204,8 @@ def parse_variant(text: str) -> tuple[str, bool, str | None]:
     decoding, _, guide = body.partition("+")
     if decoding not in MODES or guide not in ("", "teacher") or \
             prompting not in ("", "paper", "grounded", "shuffled"):
-        raise CtrlrecError(f"[eval] variant {text!r}: expected DECODING[+teacher][@paper|@grounded|@shuffled] "
+        raise CtrlrecError(f"[eval] variant {text!r}: expected "
+                           "DECODING[+teacher][@paper|@grounded|@shuffled] "
                            f"with DECODING one of {', '.join(MODES)}")
     if guide and decoding == "free":
         raise CtrlrecError(f"[eval] variant {text!r}: teacher guidance needs catalog or guaranteed decoding")

@@ -217,7 +217,8 @@ class Stages:
                               plain=sec.plain and not variant)  # variants answer with the instruction only
             summary = run_eval(rec, self.dir("tasks"), catalog, self.dir("eval") / row, ecfg,
                                self.cfg.dataset, progress=self.progress)
-            out[row] = {"cases": summary["timing"]["cases"], "seconds": round(summary["timing"]["total_s"], 1)}
+            out[row] = {"cases": summary["timing"]["cases"],
+                        "seconds": round(summary["timing"]["total_s"], 1)}
         return out
 
     def _report(self) -> dict:

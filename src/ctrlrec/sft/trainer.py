@@ -191,7 +191,8 @@ def train(
 
 # what a checkpoint was trained on: a checkpoint is resumed only with the same data, model and shapes
 # (epochs, max_steps, schedule and saving may change: "train longer" is a resume)
-RESUME_FIELDS = ("model", "seed", "max_length", "finetune", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+RESUME_FIELDS = ("model", "seed", "max_length", "finetune", "lora_r", "lora_alpha", "lora_dropout",
+                 "target_modules",
                  "batch_size", "grad_accum", "batching")
 
 

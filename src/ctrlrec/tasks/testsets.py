@@ -103,8 +103,10 @@ def _case(ctx, cfg, cid, name, u, k, intents, shown, target, top, pool, rng, hel
     grounded = {
         "pool_ids": pool.items, "pool_scores": [round(x, 5) for x in pool.scores],
         "pool_admits": admits(ctx.catmat, ctx.cat_index, pool.items, shown, k, intents),
-        "messages_grounded": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, control, pool)),
-        "messages_grounded_plain": wording.messages(grounded_user(ctx, cfg.pool, k, history_titles, "", pool)),
+        "messages_grounded": wording.messages(
+            grounded_user(ctx, cfg.pool, k, history_titles, control, pool)),
+        "messages_grounded_plain": wording.messages(
+            grounded_user(ctx, cfg.pool, k, history_titles, "", pool)),
         # the permutation test: the same pool in a random order (if hits follow position, it copies)
         "messages_grounded_shuffled": wording.messages(
             grounded_user(ctx, neutral, k, history_titles, control, shuffled)),
