@@ -30,7 +30,7 @@ def generate_cmd(
     from ctrlrec.llm.models import load_any
 
     if cases is not None:
-        from ctrlrec.sft.data import read_jsonl
+        from ctrlrec.jsonl import read_jsonl
 
         prompts = read_jsonl(cases)
     else:

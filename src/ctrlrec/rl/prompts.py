@@ -64,7 +64,7 @@ def strip_answer(sample: dict) -> dict:
 
 def read(path: str | Path) -> list[dict]:
     """Instruction samples (any with `k`) as RL prompts, their answers stripped."""
-    from ctrlrec.sft.data import read_jsonl
+    from ctrlrec.jsonl import read_jsonl
 
     p = Path(path)
     rows = []

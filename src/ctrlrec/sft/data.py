@@ -12,31 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 from tqdm.auto import tqdm
 
 from ctrlrec import paths
-from ctrlrec.errors import CtrlrecError, InputFileError
+from ctrlrec.errors import CtrlrecError
+from ctrlrec.jsonl import read_jsonl  # noqa: F401  (re-exported: sft's readers use it)
 from ctrlrec.llm.chat import IGNORE, stop_token_ids, tokenise
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(p, "a JSONL file of instruction samples")
-    out = []
-    with p.open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise InputFileError(p, "one JSON object per line", f"line {n}: {exc}") from exc
-            if not isinstance(row, dict) or not isinstance(row.get("messages"), list):
-                raise InputFileError(p, "objects with a 'messages' list", f"line {n}")
-            out.append(row)
-    return out
 
 
 def sample_files(
