@@ -35,7 +35,7 @@ demo: install
 	HF_HUB_OFFLINE=1 $(VENV)/bin/ctrlrec pipeline --config $(DEMO_CONFIG)
 	@echo
 	@echo "Report: $(DEMO_RUN)/report/report.md (and report.html)"
-	@echo "Serve the aligned model:  $(VENV)/bin/ctrlrec serve $(DEMO_RUN)/rl/merged --dataset $(DEMO_DATASET)"
+	@echo "Serve the aligned model:  $(VENV)/bin/ctrlrec serve $(DEMO_RUN)/sft --dataset $(DEMO_DATASET)"
 	@echo "  then open http://127.0.0.1:8000/"
 
 test: install browser
