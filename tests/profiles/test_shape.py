@@ -40,7 +40,7 @@ def test_cut_titles_and_bare_numbers_are_not_phrases():
 
 
 def test_phrases_that_echo_a_label_are_not_content():
-    # what the cold-item single-round model wrote under constrained decoding (session 8)
+    # what the cold-item single-round model wrote under constrained decoding (2026-12-01)
     assert not shape.is_valid("User identity: user identity is identity of the user, a, b; "
                               "User interests: drama, comedy, action")
     assert not shape.is_valid("User identity: Ref, The, The Adventures of the Unicorn; User interests: "
