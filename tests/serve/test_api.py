@@ -89,11 +89,21 @@ def test_free_text_stays_plain_text(rec):
     ({"history": [{"title": "x"}]}, 422, "history"),
     ({"mode": "strict"}, 422, "mode"),
     ({"surprise": 1}, 422, "surprise"),
+    ({"history": [10**20]}, 422, "history"),
+    ({"history": [-(10**20)]}, 422, "history"),
+    ({"user_id": 10**20}, 422, "user_id"),
 ])
 def test_bad_input_is_a_4xx_with_a_message(client, body, status, words):
     r = client.post("/v1/recommend", json=body)
     assert r.status_code == status, r.text
     assert words in r.json()["detail"]
+
+
+def test_ids_past_int64_are_a_4xx_everywhere(client):
+    for path in (f"/v1/users/{10**20}", f"/v1/users/{-(10**20)}"):
+        r = client.get(path)
+        assert r.status_code in (404, 422), r.text
+        assert "detail" in r.json()
 
 
 def test_malformed_json_and_wrong_query_types(client):

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from ctrlrec.serve.schemas import Item
+from ctrlrec.serve.schemas import Id, Item
 
 STATIC = Path(__file__).parent / "static"
 
@@ -30,8 +30,8 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     session: StrictStr = Field(..., max_length=64)
     turn: StrictInt
-    accepted: list[StrictInt] = Field(default_factory=list, max_length=100)
-    rejected: list[StrictInt] = Field(default_factory=list, max_length=100)
+    accepted: list[Id] = Field(default_factory=list, max_length=100)
+    rejected: list[Id] = Field(default_factory=list, max_length=100)
     dwell: float = Field(..., ge=0, le=86400,
                          description="seconds between showing the items and the feedback")
     went_on: StrictBool = Field(..., description="the person wrote again (true) or left (false)")

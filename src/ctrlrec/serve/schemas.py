@@ -14,6 +14,8 @@ from ctrlrec.scoring.intents import KINDS
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 Title = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=300)]
+# an id outside int64 can name no item or user; refused here (422 with "detail") before it reaches numpy
+Id = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class IntentPart(BaseModel):
@@ -31,8 +33,8 @@ class RecommendRequest(BaseModel):
         json_schema_extra={"examples": [{
             "user_id": 12, "intent": [{"kind": "I2<=", "category": "Drama", "proportion": 0.2}],
             "text": "something light for a rainy evening", "k": 10, "mode": "guaranteed"}]})
-    user_id: StrictInt | None = Field(None, description="a user of the dataset: their history is used")
-    history: list[StrictInt | Title] | None = Field(
+    user_id: Id | None = Field(None, description="a user of the dataset: their history is used")
+    history: list[Id | Title] | None = Field(
         None, description="liked items, oldest first: catalog titles or item ids (added to the user's)")
     intent: IntentPart | list[IntentPart] | None = Field(
         None, description="structured instruction: one part or a list of parts that must all hold")
