@@ -28,7 +28,16 @@ POSITIVE = (
     "Only '{c}' this time.",
     "Show me what you have in '{c}'.",
     "I want to explore '{c}'.",
-    "Recommend things from the '{c}' category.",
+    "Show me titles from the '{c}' category.",
+)
+# I3 (item search: no history to go on) has its own phrasings: "more" of C means nothing without one
+SEARCH = (
+    "What are good '{c}' titles?",
+    "I'm looking for '{c}' titles.",
+    "Suggest some '{c}' titles.",
+    "Which '{c}' titles would you suggest?",
+    "Show me the best of '{c}'.",
+    "Find me '{c}' titles.",
 )
 NEGATIVE = (
     "No '{c}', please.",
@@ -109,13 +118,25 @@ def percent(m: float) -> str:
     return f"{int(v)}%" if v == int(v) else f"{v:g}%"
 
 
+def quoted(category: str) -> str:
+    """A category in quotes: single quotes, or double ones where it holds an apostrophe (Children's)."""
+    return f'"{category}"' if "'" in category else f"'{category}'"
+
+
+def _say(template: str, c: str, **values) -> str:
+    # the templates quote '{c}' in single quotes; a category with an apostrophe gets double ones
+    return template.replace("'{c}'", quoted(c)).format(c=c, **values)
+
+
 def render_intent(intent: Intent, k: int, rng: random.Random, form: str | None = None) -> Phrased:
     """Phrase one intent. For I2 choose a percentage or (when exact) a count phrasing."""
     c = intent.category
-    if intent.kind in ("I1+", "I3"):
-        return Phrased(rng.choice(POSITIVE).format(c=c), intent, "plain")
+    if intent.kind == "I1+":
+        return Phrased(_say(rng.choice(POSITIVE), c), intent, "plain")
+    if intent.kind == "I3":
+        return Phrased(_say(rng.choice(SEARCH), c), intent, "plain")
     if intent.kind == "I1-":
-        return Phrased(rng.choice(NEGATIVE).format(c=c), intent, "plain")
+        return Phrased(_say(rng.choice(NEGATIVE), c), intent, "plain")
     if intent.kind in PROPORTION:
         pct_forms, cnt_forms = PROPORTION[intent.kind]
         allowed = intent.allowed(k)
@@ -125,9 +146,9 @@ def render_intent(intent: Intent, k: int, rng: random.Random, form: str | None =
         if form == "count" and not can_count:
             raise ValueError(f"k={k}, m={intent.proportion}: k*m is not a whole number of items")
         if form == "count":
-            text = rng.choice(cnt_forms).format(c=c, n=int(allowed), k=k)
+            text = _say(rng.choice(cnt_forms), c, n=int(allowed), k=k)
         else:
-            text = rng.choice(pct_forms).format(c=c, p=percent(intent.proportion), k=k)
+            text = _say(rng.choice(pct_forms), c, p=percent(intent.proportion), k=k)
         return Phrased(text, intent, form)
     return Phrased("", intent, "plain")
 
@@ -155,11 +176,11 @@ def user_prompt(
         parts.append(intention)
     if candidates:
         parts.append(f"Choose only from these candidates: {_titles(candidates)}.")
-    noun = "item" if k == 1 else "items"
+    wanted = "one item" if k == 1 else f"{k} different items"
     if history:
-        parts.append(f"Recommend {k} different {noun} I have not seen.")
+        parts.append(f"Recommend {wanted} I have not seen.")
     else:
-        parts.append(f"Recommend {k} different {noun}.")
+        parts.append(f"Recommend {wanted}.")
     return " ".join(parts)
 
 
@@ -206,6 +227,6 @@ def grounded_prompt(
     parts.append(f"Candidates{', best first' if ranked else ''}: {listing}.")
     if intention:
         parts.append(intention)
-    noun = "item" if k == 1 else "items"
-    parts.append(f"Recommend {k} different {noun} from the candidates.")
+    wanted = "one item" if k == 1 else f"{k} different items"
+    parts.append(f"Recommend {wanted} from the candidates.")
     return " ".join(parts)

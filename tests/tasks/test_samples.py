@@ -120,3 +120,41 @@ def test_phrasing_variety():
 def test_popularity_ranker_puts_history_last():
     r = PopularityRanker(np.array([5.0, 9.0, 1.0, 7.0]))
     assert r.ranking([[1], []]).tolist() == [[3, 0, 2, 1], [1, 3, 0, 2]]
+
+
+def test_every_sample_names_its_instruction(built):
+    _, _, _, samples, _, _ = built
+    by_task = {}
+    for s in samples:
+        assert "instruction" in s, s["task"]
+        by_task.setdefault(s["task"], []).append(s)
+    assert {"I3", "I3r", "I4"} <= set(by_task)
+    for s in by_task["I3"] + by_task["I3r"] + by_task["I4"]:
+        assert s["instruction"] and s["instruction"] in s["messages"][1]["content"]
+
+
+def test_search_has_its_own_phrasings(built):
+    _, _, _, samples, _, _ = built
+    positive = {t.split("'{c}'")[0] for t in wording.POSITIVE}
+    for s in samples:
+        if s["task"] == "I3":
+            assert any(s["instruction"].startswith(t.split("'{c}'")[0]) for t in wording.SEARCH)
+            assert not any(s["instruction"].startswith(p) for p in positive if p)
+
+
+def test_wording_of_one_item_and_of_apostrophes():
+    one = wording.user_prompt(1, ["A (1990)"], "")
+    assert "Recommend one item I have not seen." in one and "1 different" not in one
+    assert "Recommend one item from the candidates." in wording.grounded_prompt(1, None, "", ["A"])
+    assert "Recommend 3 different items." in wording.user_prompt(3, None, "")
+    rng = random.Random(0)
+    for kind in ("I1+", "I1-", "I3"):
+        text = wording.render_intent(Intent(kind, "Children's"), 5, rng).text
+        assert '"Children\'s"' in text and "'Children's'" not in text
+    text = wording.render_intent(Intent("I2<=", "Children's", 0.2), 10, rng, form="count").text
+    assert '"Children\'s"' in text
+    assert "'Comedy'" in wording.render_intent(Intent("I1+", "Comedy"), 5, rng).text
+
+
+def test_no_positive_phrasing_repeats_the_verb():
+    assert not any(t.startswith("Recommend") for t in wording.POSITIVE)

@@ -72,7 +72,7 @@ def build_samples(ctx: TaskContext, cfg: TaskConfig, general: list[list[dict]] |
                 msgs = [{"role": "system", "content": wording.SYSTEM_CHAT}] + msgs
             samples.append({"task": "I4", "messages": msgs, "intent": None, "k": None,
                             "history": [], "target": None, "labels": [], "candidates": None,
-                            "form": "plain", "user": None})
+                            "form": "plain", "instruction": _first_user(msgs), "user": None})
         report["written"]["I4"] += len(picks)
     order = rng.permutation(len(samples))
     samples = [samples[j] for j in order]
@@ -108,3 +108,8 @@ def save_training_set(out: Path, samples: list[dict], report: dict, cfg: TaskCon
     write_json(out / "train_report.json", report)
     write_json(out / "train_manifest.json", manifest(
         "tasks.build", cfg.to_dict(), cfg.seed, dataset=dataset, teacher=teacher))
+
+
+def _first_user(msgs: list[dict]) -> str:
+    """An I4 conversation's instruction: its first user turn."""
+    return next((m["content"] for m in msgs if m["role"] == "user"), "")

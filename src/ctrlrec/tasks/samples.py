@@ -182,7 +182,7 @@ def search_samples(ctx: TaskContext, cfg: TaskConfig, n: int, rng: np.random.Gen
             "task": "I3", "messages": wording.messages(user, wording.numbered(
                 [ctx.titles[i] for i in label])),
             "intent": intent.to_json(), "k": k, "history": [], "target": None, "labels": label,
-            "candidates": cands, "form": "plain", "user": None,
+            "candidates": cands, "form": "plain", "instruction": text, "user": None,
         })
     return out
 
@@ -199,6 +199,6 @@ def reverse_samples(ctx: TaskContext, n: int, rng: np.random.Generator,
         out.append({
             "task": "I3r", "messages": wording.messages(q, answer, system=wording.SYSTEM_CHAT),
             "intent": None, "k": None, "history": [], "target": item, "labels": [item],
-            "candidates": None, "form": "plain", "user": None,
+            "candidates": None, "form": "plain", "instruction": q, "user": None,
         })
     return out
