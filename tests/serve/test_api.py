@@ -170,3 +170,25 @@ def test_micro_batching_groups_concurrent_requests():
     rs = _burst(rec, 4, {"history": [1], "k": 1, "mode": "catalog"})
     assert [r.status_code for r in rs] == [200] * 4
     assert max(sizes) > 1 and sum(sizes) == 4
+
+
+def test_one_verdict_rule_for_parts_and_lines(rec):
+    """A list with no catalog item satisfies no part, and each part's verdict agrees with its lines."""
+    from ctrlrec.scoring import Case as ScoreCase
+    from ctrlrec.scoring import score_batch
+
+    job = rec.prepare(history=[1], intent=[{"kind": "I1-", "category": "Comedy"},
+                                           {"kind": "I2>=", "category": "Drama", "proportion": 0.5}],
+                      k=2, mode="free")
+    for text in ("1. No such film at all\n2. Nor this one either", ""):
+        res = score_batch(rec.catalog, [ScoreCase(text, 2, job.spec.intents, job.history)])[0]
+        out = rec._answer(job, text, res)
+        assert [p["satisfied"] for p in out["parts"]] == [False, False]
+        assert all(s is False for it in out["items"] for s in it["satisfies"])
+    real = rec.catalog.titles[[i for i in range(len(rec.catalog.titles))
+                               if "Comedy" not in rec.item_categories[i] and i != 1][0]]
+    text = f"1. {real}\n2. No such film at all"
+    res = score_batch(rec.catalog, [ScoreCase(text, 2, job.spec.intents, job.history)])[0]
+    out = rec._answer(job, text, res)
+    verdict = out["parts"][0]["satisfied"]
+    assert verdict == all(it["satisfies"][0] for it in out["items"]) and verdict is False

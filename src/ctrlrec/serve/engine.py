@@ -175,17 +175,19 @@ class Recommender:
                     sat.append(in_c)
                 elif p.kind == "I1-":
                     sat.append(idx is not None and not in_c)
-                else:  # a proportion is a property of the list: the item satisfies it when the list does
-                    sat.append(bool(pm.get("CPA")))
+                else:  # a proportion is a property of the list: a catalog item holds it when the list does
+                    sat.append(idx is not None and bool(pm.get("CPA")))
             items.append({
                 "rank": pos + 1, "item_id": idx, "title": res.items[pos] or raw, "raw": raw,
                 "categories": cats, "satisfies": sat, "illegal": bool(res.illegal[pos]),
                 "repeat": bool(res.repeat[pos]), "nonexistent": bool(res.nonexistent[pos]),
                 "in_history": bool(res.in_history[pos])})
         summary = []
-        for p, pm in zip(parts, part_metrics, strict=False):
+        for j, (p, pm) in enumerate(zip(parts, part_metrics, strict=False)):
             tcp = pm.get("TCP")
-            ok = {"I1+": tcp == 1, "I3": tcp == 1, "I1-": tcp == 0}.get(p.kind, bool(pm.get("CPA")))
+            # one verdict rule for parts and lines: a part holds when the list has lines and every line
+            # satisfies it (so a list with no catalog item satisfies nothing)
+            ok = bool(items) and all(it["satisfies"][j] for it in items)
             summary.append({**p.to_json(), "TCP": tcp, "CPA": pm.get("CPA"), "satisfied": bool(ok)})
         return {"items": items, "parts": summary, "metrics": res.metrics, "text": text,
                 "k": job.spec.k, "mode": job.spec.mode, "user_id": job.user_id,
