@@ -90,3 +90,19 @@ def test_cli_errors_are_one_line(saved, tmp_path):
     assert "--decoding beam" in str(r.exception)
     r = runner.invoke(app, ["report", str(tmp_path / "missing"), "--out", str(tmp_path / "r")])
     assert "summary.json" in str(r.exception)
+
+
+def test_report_refuses_runs_on_different_test_sets(saved, tmp_path):
+    _, tasks = saved
+    a = _eval("popularity", tasks, tmp_path / "a", "--limit", "2")
+    b = _eval("oracle:popularity", tasks, tmp_path / "b", "--limit", "2")
+    assert a["testsets_sha256"]["test/I1+"] == b["testsets_sha256"]["test/I1+"]
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    summary["testsets_sha256"]["test/I1+"] = "0" * 64  # as if b had read another I1+ file
+    (tmp_path / "b" / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "r"
+    r = runner.invoke(app, ["report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)])
+    assert r.exit_code != 0
+    msg = str(r.exception)
+    assert "test set I1+" in msg and str(tmp_path / "b") in msg and "same test sets" in msg
+    assert not (out / "report.md").exists()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ctrlrec.atomic import atomic_file
-from ctrlrec.errors import InputFileError
+from ctrlrec.errors import CtrlrecError, InputFileError
 from ctrlrec.eval import plots, tables
 
 FIGURE_TITLES = {
@@ -42,6 +42,25 @@ def load_run(path: Path) -> tuple[str, dict]:
     s = json.loads(f.read_text())
     label = s.get("label") or (s.get("recommender") or {}).get("name") or p.name
     return label, s
+
+
+def check_same_testsets(runs: list[tuple[str, dict]], paths: list[Path]) -> None:
+    """Refuse to put runs side by side whose test sets of the same name differ (each run records the
+    sha256 of every test-set file it read; a run without hashes is not checked)."""
+    seen: dict[str, tuple[str, Path]] = {}
+    for (label, s), path in zip(runs, paths, strict=True):
+        hashes, split = s.get("testsets_sha256") or {}, s.get("split", "test")
+        for name in s.get("sets") or {}:
+            digest = hashes.get(f"{split}/{name}", hashes.get(name))
+            if digest is None:
+                continue
+            name = f"{name} ({split})" if split != "test" else name
+            if name in seen and seen[name][0] != digest:
+                raise CtrlrecError(
+                    f"test set {name}: {path} was evaluated on a different file (sha256 {digest[:12]}) "
+                    f"than {seen[name][1]} ({seen[name][0][:12]}); expected runs on the same test sets "
+                    "(evaluate both against one `ctrlrec tasks testset` folder)")
+            seen.setdefault(name, (digest, path))
 
 
 def _models(runs: list[tuple[str, dict]]) -> tuple[list[str], list[list[str]]]:
@@ -122,6 +141,7 @@ def write_report(run_dirs: list[Path], out: Path, title: str = "ctrlrec evaluati
                  reference: bool = True) -> dict[str, Path]:
     """Write report.md, report.html and the figures into `out`; return their paths."""
     runs = [load_run(p) for p in run_dirs]
+    check_same_testsets(runs, [Path(p) for p in run_dirs])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tabs = tables.build(runs, reference=reference)
