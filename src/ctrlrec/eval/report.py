@@ -48,7 +48,7 @@ def check_same_testsets(runs: list[tuple[str, dict]], paths: list[Path]) -> None
     """Refuse to put runs side by side whose test sets of the same name differ (each run records the
     sha256 of every test-set file it read; a run without hashes is not checked)."""
     seen: dict[str, tuple[str, Path]] = {}
-    for (label, s), path in zip(runs, paths, strict=True):
+    for (_label, s), path in zip(runs, paths, strict=True):
         hashes, split = s.get("testsets_sha256") or {}, s.get("split", "test")
         for name in s.get("sets") or {}:
             digest = hashes.get(f"{split}/{name}", hashes.get(name))
