@@ -192,3 +192,34 @@ def test_one_verdict_rule_for_parts_and_lines(rec):
     out = rec._answer(job, text, res)
     verdict = out["parts"][0]["satisfied"]
     assert verdict == all(it["satisfies"][0] for it in out["items"]) and verdict is False
+
+
+def test_admission_by_predicted_wait_gives_fast_503s_not_timeouts():
+    """A burst far past what the timeout allows: every request gets its answer or a fast Overloaded
+    (once a batch time is known), none waits to its timeout."""
+    from ctrlrec.serve.batcher import MicroBatcher, Overloaded, TimedOut
+
+    def run(jobs):
+        time.sleep(0.15)
+        return [j * 2 for j in jobs]
+
+    async def go():
+        b = MicroBatcher(run, max_batch=1, max_wait_ms=0, queue_max=64)
+        assert await b.submit(1, timeout=5) == 2  # one measured batch
+
+        async def one(j):
+            try:
+                return await b.submit(j, timeout=0.5)
+            except (Overloaded, TimedOut) as exc:
+                return exc, b.served  # answers served when it was refused
+
+        out = await asyncio.gather(*[one(j) for j in range(20)])
+        await b.stop()
+        return out
+
+    out = asyncio.run(go())
+    errors = [o for o in out if isinstance(o, tuple)]
+    assert not any(isinstance(e, TimedOut) for e, _ in errors)
+    assert 2 <= len(out) - len(errors) <= 5 and len(errors) >= 15
+    # refused on arrival: while only the measuring batch had been served, long before any timeout
+    assert all(isinstance(e, Overloaded) and e.retry_after >= 1 and served == 1 for e, served in errors)

@@ -2,9 +2,10 @@
 
 One worker task takes the first waiting job, collects more for up to `max_wait_ms` or until
 `max_batch`, and runs the batch on a single worker thread (decoding blocks; the event loop keeps
-accepting and rejecting requests meanwhile). The waiting line is bounded: when it is full `submit`
-raises `Overloaded` at once, with a Retry-After estimate from recent batch times, instead of letting
-latency grow without bound. A caller that times out cancels its future; the worker skips
+accepting and rejecting requests meanwhile). The waiting line is bounded twice: when it is full, or
+when the wait it predicts (the batches ahead x the recent mean batch time) is past the request's
+timeout, `submit` raises `Overloaded` at once with a Retry-After estimate, instead of admitting a
+request that could only end in a timeout. A caller that times out cancels its future; the worker skips
 cancelled jobs, so an abandoned request never costs decoding time unless it had already started.
 """
 
@@ -43,6 +44,7 @@ class MicroBatcher:
         self.batch_seconds = 1.0  # running mean of a batch's decoding time, for Retry-After
         self.batches = 0
         self.served = 0
+        self.busy = False  # a batch is decoding now
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -63,10 +65,21 @@ class MicroBatcher:
         waiting_batches = self.queue.qsize() / self.max_batch + 1
         return max(1, math.ceil(waiting_batches * self.batch_seconds))
 
+    def predicted_wait(self) -> float:
+        """Seconds until a job submitted now is answered: the batches ahead of it (the one decoding,
+        the full line's, its own) x the running mean batch time; 0 before any batch was measured."""
+        if not self.batches:
+            return 0.0
+        ahead = math.ceil((self.queue.qsize() + 1) / self.max_batch) + int(self.busy)
+        return ahead * self.batch_seconds
+
     async def submit(self, job, timeout: float):
-        """The job's result; Overloaded when the line is full, TimedOut after `timeout` seconds."""
+        """The job's result; Overloaded when the line is full or its predicted wait is past `timeout`,
+        TimedOut after `timeout` seconds."""
         self.start()
         fut = asyncio.get_running_loop().create_future()
+        if self.predicted_wait() > timeout:
+            raise Overloaded(self.retry_after())
         try:
             self.queue.put_nowait(_Entry(job, fut))
         except asyncio.QueueFull:
@@ -97,6 +110,7 @@ class MicroBatcher:
             if not batch:
                 continue
             t0 = time.perf_counter()
+            self.busy = True
             try:
                 results = await loop.run_in_executor(self.executor, self.run_batch, [e.job for e in batch])
             except Exception as exc:  # one bad batch fails its requests, never the worker
@@ -104,6 +118,8 @@ class MicroBatcher:
                     if not e.future.done():
                         e.future.set_exception(exc)
                 continue
+            finally:
+                self.busy = False
             took = time.perf_counter() - t0
             self.batch_seconds = 0.8 * self.batch_seconds + 0.2 * took if self.batches else took
             self.batches += 1
