@@ -57,3 +57,52 @@ def test_chat_rejects_bad_feedback(chat):
     assert c.post("/crs/turn", json={"text": ""}).status_code == 422
     assert not log.exists()
     assert "crs.js" in c.get("/crs").text
+
+
+def test_a_burst_of_turns_gets_answers_and_fast_503s_and_health_answers(tmp_path):
+    """/crs/turn waits in the service's bounded line: past capacity it answers 503 + Retry-After at once,
+    never 504, and /healthz answers while turns decode."""
+    import time
+
+    from ctrlrec.serve.app import create_app
+    from tests.serve.conftest import make_rec
+
+    rec = make_rec(feedback_dir=str(tmp_path), chat_k=2, timeout_s=1.0, queue_max=64)
+    from ctrlrec.crs.chat import ChatSessions
+
+    real = ChatSessions._generate
+
+    def slow(self, turns):
+        time.sleep(0.15)
+        return real(self, turns)
+
+    ChatSessions._generate = slow
+    try:
+        app = create_app(rec)
+        first, turns, health = _burst_turns(app)
+    finally:
+        ChatSessions._generate = real
+    assert first.status_code == 200, first.text
+    codes = [r.status_code for r in turns]
+    assert set(codes) <= {200, 503} and codes.count(503) >= 8 and codes.count(200) >= 1, codes
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in turns if r.status_code == 503)
+    assert [h.status_code for h in health] == [200] * 4
+
+
+def _burst_turns(app):
+    import asyncio
+
+    import httpx
+
+    async def go():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as c:
+            first = await c.post("/crs/turn", json={"text": "something funny"})  # measures a turn
+            burst = [c.post("/crs/turn", json={"text": f"film {j}"}) for j in range(16)]
+            health = [c.get("/healthz") for _ in range(4)]
+            rs = await asyncio.gather(*burst, *health)
+            await app.state.crs_batcher.stop()
+            await app.state.batcher.stop()
+            return first, rs[:16], rs[16:]
+
+    return asyncio.run(go())

@@ -67,6 +67,8 @@ def create_app(rec: Recommender) -> FastAPI:
         batcher.start()
         yield
         await batcher.stop()
+        if getattr(app.state, "crs_batcher", None) is not None:
+            await app.state.crs_batcher.stop()
 
     app = FastAPI(title="ctrlrec", version=__version__, lifespan=lifespan,
                   description="Controllable recommendations from an aligned language model.")
@@ -143,6 +145,9 @@ def create_app(rec: Recommender) -> FastAPI:
     def page():
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    app.include_router(crs_router(ChatSessions(rec, feedback_dir(cfg), cfg.chat_k, text_max=cfg.text_max)))
+    chat = crs_router(ChatSessions(rec, feedback_dir(cfg), cfg.chat_k, text_max=cfg.text_max),
+                      queue_max=cfg.queue_max, timeout_s=cfg.timeout_s)
+    app.state.crs_batcher = chat.crs_batcher
+    app.include_router(chat)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -18,6 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 
+HEADROOM = 0.8  # admit only what the prediction answers within 80% of the timeout: batch times vary
+
+
 class Overloaded(Exception):
     def __init__(self, retry_after: int):
         super().__init__(f"the service is busy; retry after {retry_after} s")
@@ -78,7 +81,7 @@ class MicroBatcher:
         TimedOut after `timeout` seconds."""
         self.start()
         fut = asyncio.get_running_loop().create_future()
-        if self.predicted_wait() > timeout:
+        if self.predicted_wait() > HEADROOM * timeout:
             raise Overloaded(self.retry_after())
         try:
             self.queue.put_nowait(_Entry(job, fut))

@@ -1,13 +1,19 @@
-"""The chat mode's HTTP endpoints (`ctrlrec.crs.chat`): POST /crs/turn, POST /crs/feedback, page /crs."""
+"""The chat mode's HTTP endpoints (`ctrlrec.crs.chat`): POST /crs/turn, POST /crs/feedback, page /crs.
+
+A turn decodes, so it waits in a bounded line of its own (`MicroBatcher`, one turn at a time, on its
+own thread) under the service's queue and timeout: a burst gets answers and fast 503s, and the event
+loop stays free for health probes and the other routes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ctrlrec.serve.batcher import MicroBatcher, Overloaded, TimedOut
 from ctrlrec.serve.schemas import Id, Item
 
 STATIC = Path(__file__).parent / "static"
@@ -43,13 +49,26 @@ class FeedbackResponse(BaseModel):
     file: str
 
 
-def router(sessions) -> APIRouter:
-    r = APIRouter()
+def _run_thunks(thunks):
+    return [t() for t in thunks]
 
-    @r.post("/crs/turn", response_model=TurnResponse, tags=["chat"], responses={404: {}, 422: {}})
-    def turn(req: TurnRequest):
+
+def router(sessions, queue_max: int = 64, timeout_s: float = 60.0) -> APIRouter:
+    r = APIRouter()
+    line = MicroBatcher(_run_thunks, max_batch=1, max_wait_ms=0, queue_max=queue_max)
+    r.crs_batcher = line  # for /healthz and the app's shutdown
+
+    @r.post("/crs/turn", response_model=TurnResponse, tags=["chat"],
+            responses={404: {}, 422: {}, 503: {}, 504: {}})
+    async def turn(req: TurnRequest):
         """The person's message in, the recommender's items out (a session is started when none is given)."""
-        return sessions.turn(req.session, req.text)
+        try:
+            return await line.submit(lambda: sessions.turn(req.session, req.text), timeout_s)
+        except Overloaded as exc:
+            return JSONResponse({"detail": str(exc), "retry_after": exc.retry_after}, status_code=503,
+                                headers={"Retry-After": str(exc.retry_after)})
+        except TimedOut as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=504)
 
     @r.post("/crs/feedback", response_model=FeedbackResponse, tags=["chat"], responses={404: {}, 422: {}})
     def feedback(req: FeedbackRequest):
