@@ -17,7 +17,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-
 HEADROOM = 0.8  # admit only what the prediction answers within 80% of the timeout: batch times vary
 
 
