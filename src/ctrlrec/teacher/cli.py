@@ -23,11 +23,17 @@ def _metrics_table(title: str, rows: dict[str, dict]) -> Table:
     return table
 
 
+# what --resume may change (how long and where the run goes on); every other field shapes the model
+RESUME_BUDGET = ("epochs", "patience", "device", "precision", "threads")
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     dataset: str = typer.Option(..., help="Prepared dataset name or folder, e.g. ml-100k."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/teacher-DATASET)."),
-    resume: bool = typer.Option(False, help="Continue the interrupted run in --out."),
+    resume: bool = typer.Option(False, help="Continue the interrupted run in --out with its saved config; "
+                                "--epochs, --patience, --device, --precision and --threads may be changed."),
     overwrite: bool = typer.Option(False, help="Start again even if --out holds a run."),
     max_len: int = typer.Option(50, help="Most recent items the model sees."),
     hidden: int = typer.Option(64, help="Embedding / model width."),
@@ -57,8 +63,7 @@ def train(
     if resume:
         from ctrlrec.weights import saved_config
 
-        cfg = saved_config(run, TeacherConfig)
-        console.print(f"resuming {run} with its saved config")
+        cfg = _resume_config(ctx, run, saved_config(run, TeacherConfig))
     else:
         cfg = TeacherConfig(
             dataset=dataset, max_len=max_len, hidden=hidden, layers=layers, heads=heads,
@@ -67,6 +72,41 @@ def train(
             batch_size=batch_size, lr=lr, weight_decay=weight_decay, epochs=epochs,
             patience=patience, seed=seed, device=device, precision=precision, threads=threads)
     res = run_train(cfg, run, resume=resume, overwrite=overwrite)
+    _report(res, run)
+
+
+def _resume_config(ctx: typer.Context, run: Path, saved):
+    """The saved config with the budget options given on this command line; one error naming an
+    option that would change the model."""
+    import json
+    from dataclasses import replace
+
+    from ctrlrec.atomic import write_json
+    from ctrlrec.errors import CtrlrecError
+
+    given = {name: value for name, value in ctx.params.items()
+             if name not in ("dataset", "out", "resume", "overwrite")
+             # by name: typer vendors its own click, whose ParameterSource is another enum
+             and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
+    for name, value in given.items():
+        if name not in RESUME_BUDGET and getattr(saved, name, value) != value:
+            raise CtrlrecError(
+                f"--{name.replace('_', '-')} {value}: {run} was started with {getattr(saved, name)}, and "
+                f"resuming cannot change the model; only {', '.join('--' + b for b in RESUME_BUDGET)} "
+                "may change on --resume (or start again with --overwrite)")
+    changed = {n: v for n, v in given.items() if n in RESUME_BUDGET and getattr(saved, n) != v}
+    cfg = replace(saved, **changed)
+    if changed:
+        meta = json.loads((run / "config.json").read_text())
+        write_json(run / "config.json", {**meta, "config": cfg.to_dict()})
+        console.print(f"resuming {run}; changed " + ", ".join(
+            f"{n} {getattr(saved, n)} -> {v}" for n, v in changed.items()))
+    else:
+        console.print(f"resuming {run} with its saved config")
+    return cfg
+
+
+def _report(res: dict, run: Path) -> None:
     console.print(f"best epoch {res['best_epoch']} of {res['epochs_run']}, "
                   f"{res['train_s_per_epoch']:.1f} s/epoch training on {res['device']}; "
                   f"valid NDCG@10 {res['best_valid'].get('ndcg@10', float('nan')):.4f}")
