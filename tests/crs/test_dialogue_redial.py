@@ -79,3 +79,29 @@ def test_dialogue_jsonl_round_trip_and_errors(tmp_path):
     path.write_text(json.dumps(bad) + "\n")
     with pytest.raises(InputFileError, match=r"line 1: feedback.sentiment 3.0 is outside \[-1, 1\]"):
         dialogue.read(path)
+
+
+def test_redial_quirks_are_counted_not_hidden(tmp_path):
+    from typer.testing import CliRunner
+
+    from ctrlrec.crs.cli import app
+
+    rows = _redial_rows()
+    rows[0]["movieMentions"]["203371"] = None  # a null title
+    rows[0]["messages"][2]["text"] = "Have you seen @203371 or @84779 or @999999 ?"  # 999999: no entry
+    rows[0]["respondentQuestions"]["555"] = {"suggested": 1, "seen": 0, "liked": 1}  # never mentioned
+    path = tmp_path / "redial.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    first, second = redial.load(path)
+    rec = first.turns[1]
+    assert rec.items == [203371, 84779] and "@999999" in rec.text  # dangling: not an item
+    assert "movie 203371" in rec.text
+    assert first.meta["quirks"] == {"null_titles": 1, "dangling_mentions": 1, "unlisted_questions": 1}
+    assert redial.quirks([first, second]) == first.meta["quirks"]
+    out = tmp_path / "d.jsonl"
+    r = CliRunner().invoke(app, ["redial", str(path), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "null titles 1, dangling mentions 1, unlisted questions 1" in r.output
+    meta = json.loads((tmp_path / "d.jsonl.meta.json").read_text())
+    assert meta["quirks"]["dangling_mentions"] == 1 and meta["dialogues"] == 2
+    assert dialogue.read(out)[0].meta["quirks"]["null_titles"] == 1

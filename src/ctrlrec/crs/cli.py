@@ -78,11 +78,16 @@ def sft_data_cmd(dialogues: Path = typer.Argument(..., help="Dialogues JSONL."),
 def redial_cmd(path: Path = typer.Argument(..., help="ReDial JSONL (train_data.jsonl / test_data.jsonl)."),
                out: Path = typer.Option(..., "--out", help="Dialogues JSONL.")) -> None:
     """Convert ReDial's published JSONL into the dialogue format."""
+    from ctrlrec.atomic import write_json
     from ctrlrec.crs import dialogue, redial
 
     ds = redial.load(path)
+    counts = redial.quirks(ds)
     dialogue.write(out, ds)
+    write_json(Path(f"{out}.meta.json"), {"source": str(path), "dialogues": len(ds), "quirks": counts})
     typer.echo(f"wrote {len(ds)} dialogues to {out}")
+    typer.echo("quirks: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+               + f" (per dialogue in meta.quirks; totals in {out}.meta.json)")
 
 
 @app.command("sft")

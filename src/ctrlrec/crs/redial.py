@@ -11,6 +11,11 @@ Rules (docs/crs.md):
   rejected_items = the ones not liked; dwell = seconds until the seeker's next message (0 if none);
   went_on = the seeker wrote again afterwards.
 The questionnaire is `respondentQuestions`, or `initiatorQuestions` where the first is missing.
+Quirks of the published files are kept visible, counted per dialogue in `meta["quirks"]` and summed
+by `quirks()` (the `ctrlrec crs redial` command prints them and writes them beside its output):
+- `null_titles`: a movieMentions entry with a null or empty title; the movie is named "movie <id>";
+- `dangling_mentions`: an "@id" with no movieMentions entry; the text keeps "@id", it is no item;
+- `unlisted_questions`: a questionnaire entry for a movie the dialogue never mentions (ignored).
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ def convert(row: dict) -> Dialogue:
     mentions = row.get("movieMentions") or {}
     if not isinstance(mentions, dict):
         raise ValueError("movieMentions must be an object")
-    titles = {int(k): (v or f"movie {k}").strip() for k, v in mentions.items()}
+    titles = {int(k): (v or "").strip() or f"movie {k}" for k, v in mentions.items()}
+    quirks = {"null_titles": sum(1 for v in mentions.values() if not (v or "").strip()),
+              "dangling_mentions": 0, "unlisted_questions": 0}
     questions = _questions(row)
     seeker = row["initiatorWorkerId"]
     msgs = row["messages"]
@@ -54,7 +61,9 @@ def convert(row: dict) -> Dialogue:
     turns: list[Turn] = []
     for j, m in enumerate(merged):
         raw = "\n".join(m["texts"])
-        ids = list(dict.fromkeys(int(x) for x in MENTION.findall(raw)))
+        found = [int(x) for x in MENTION.findall(raw)]
+        ids = list(dict.fromkeys(i for i in found if i in titles))
+        quirks["dangling_mentions"] += sum(1 for i in found if i not in titles)
         text = MENTION.sub(lambda g: titles.get(int(g.group(1)), g.group(0)), raw)
         turn = Turn(m["role"], text, ids)
         suggested = [i for i in ids if int(questions.get(i, {}).get("suggested", 0)) == 1]
@@ -69,8 +78,20 @@ def convert(row: dict) -> Dialogue:
                 accepted_items=[i for i, v in zip(suggested, liked, strict=True) if v == 1],
                 rejected_items=[i for i, v in zip(suggested, liked, strict=True) if v == 0])
         turns.append(turn)
+    mentioned = {i for t in turns for i in t.items}
+    quirks["unlisted_questions"] = sum(1 for i in questions if i not in mentioned)
     return Dialogue(f"redial-{row.get('conversationId', '')}", turns, None,
-                    {"source": "redial", "titles": {str(k): v for k, v in titles.items()}})
+                    {"source": "redial", "titles": {str(k): v for k, v in titles.items()},
+                     "quirks": quirks})
+
+
+def quirks(dialogues: list[Dialogue]) -> dict[str, int]:
+    """The quirk counts of converted dialogues, summed (the keys of the module docstring)."""
+    total = {"null_titles": 0, "dangling_mentions": 0, "unlisted_questions": 0}
+    for d in dialogues:
+        for k, v in (d.meta or {}).get("quirks", {}).items():
+            total[k] = total.get(k, 0) + int(v)
+    return total
 
 
 def load(path: str | Path) -> list[Dialogue]:
