@@ -106,3 +106,27 @@ def _burst_turns(app):
             return first, rs[:16], rs[16:]
 
     return asyncio.run(go())
+
+
+def test_chat_excludes_what_the_person_names_and_what_they_rule_out(chat):
+    c, rec, _ = chat
+    titles = list(rec.catalog.titles)
+    named = [i for i, t in enumerate(titles) if "Comedy" not in rec.item_categories[i]][:2]
+    text = f"I loved {titles[named[0]]} and {titles[named[1]].split(' (')[0]}; no comedy please"
+    r = c.post("/crs/turn", json={"text": text})
+    assert r.status_code == 200, r.text
+    got = [it["item_id"] for it in r.json()["items"]]
+    assert got and not set(got) & set(named)
+    assert all("Comedy" not in it["categories"] for it in r.json()["items"])
+
+
+def test_mentions_ground_titles_and_exclusions():
+    from ctrlrec.crs.mentions import Mentions
+
+    m = Mentions(["Toy Story (1995)", "Toy Story 2 (1999)", "Heat (1995)", "HEAT (1995)", "Fargo (1996)"],
+                 ["Horror", "Comedy"])
+    assert m.items("I loved toy story 2 and FARGO!") == [1, 4]  # not also Toy Story
+    assert m.items("the heat was awful") == []  # one short word: only with its year
+    assert m.items("Heat (1995) was great") == [2]  # shared normal form: the earlier row
+    assert [p.category for p in m.exclusions("no horror please")] == ["Horror"]
+    assert m.exclusions("something funny") == ()

@@ -1,7 +1,9 @@
 """People in the loop: chat sessions with the recommender and their feedback log (no HTTP here).
 
 A person writes; the recommender answers with k catalog titles (catalog decoding: no item shown
-before in the session); the person accepts or rejects items. The page sends that feedback, with the
+or named before in the session; `ctrlrec.crs.mentions` grounds the titles a person names, and the
+categories they ask to leave out are enforced by guaranteed decoding); the person accepts or rejects
+items. The page sends that feedback, with the
 dwell time it measured and whether the person went on (wrote again) or left, and each feedback
 becomes one line of `crs_feedback.jsonl` in the run directory: a Dialogue in the dialogue format
 (the session so far, feedback on its last recommender turn only), which `ctrlrec crs rm train`
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from ctrlrec.crs import state
 from ctrlrec.crs.dialogue import Dialogue, Feedback, Turn, append
+from ctrlrec.crs.mentions import Mentions
 from ctrlrec.errors import CtrlrecError
 
 LOG_NAME = "crs_feedback.jsonl"
@@ -35,6 +38,13 @@ class ChatSessions:
         self.sessions: dict[str, list[Turn]] = {}
         self.logged = 0
         self.lock = threading.Lock()
+        self._mentions: Mentions | None = None
+
+    @property
+    def mentions(self) -> Mentions:
+        if self._mentions is None:
+            self._mentions = Mentions(list(self.rec.catalog.titles), list(self.rec.categories))
+        return self._mentions
 
     def _generate(self, turns: list[Turn]) -> str:
         from ctrlrec.llm.decoding import RowSpec, decode
@@ -43,7 +53,9 @@ class ChatSessions:
         if self.rec.model is None:
             raise CtrlrecError("the chat needs the transformers backend (the model runs in this process)")
         shown = tuple(dict.fromkeys(i for t in turns for i in t.items))
-        spec = RowSpec(self.k, "catalog", shown)
+        said = " ".join(t.text for t in turns if t.role == "user")
+        exclude = self.mentions.exclusions(said)
+        spec = RowSpec(self.k, "guaranteed" if exclude else "catalog", shown, exclude)
         cfg = GenerationConfig(max_new_tokens=64, batch_size=1)
         return decode(self.rec.model, self.rec.tok, self.rec.decoder, [state.messages(turns, self.k)],
                       [spec], cfg)[0]
@@ -60,7 +72,7 @@ class ChatSessions:
                     self.sessions.pop(next(iter(self.sessions)))
                 self.sessions[session] = []
             turns = self._session(session)
-            turns.append(Turn("user", text, []))
+            turns.append(Turn("user", text, self.mentions.items(text)))
             answer = self._generate(turns).strip()
             ids = [i for i in state.ground(self.rec.catalog, answer) if i >= 0]
             turns.append(Turn("recommender", answer, ids))
