@@ -50,8 +50,16 @@ def test_page_recommends_for_a_user_with_a_control(rec, tmp_path):
             assert page.locator("#results .chip").count() >= 4  # category chips
             assert "met" in page.locator("#parts").inner_text()
             assert "items in" in page.locator("#status").inner_text()
-            assert not errors, errors
+            assert page.locator("#user").bounding_box()["width"] >= 100  # its placeholder is not cut
             shot = os.environ.get("CTRLREC_SCREENSHOT")
             page.screenshot(path=shot or str(tmp_path / "web.png"), full_page=True)
+
+            # an error after a success: the message shows, the previous answer does not stay under it
+            page.fill("#k", "99")
+            page.click("#go")
+            page.wait_for_selector("#status.error", timeout=30_000)
+            assert "k must be" in page.locator("#status").inner_text()
+            assert page.locator("#results li").count() == 0 and page.locator("#parts li").count() == 0
+            assert not errors, errors
         finally:
             browser.close()

@@ -54,6 +54,10 @@ def test_chat_page_logs_feedback(tmp_path):
             page.click("#crs-leave")
             page.wait_for_selector("body[data-left='1']", timeout=30_000)
             assert page.locator("#crs-status").inner_text() == "2 feedback logged"
+            # after leaving, the disabled controls look disabled; the items showed their categories
+            for sel in ("#crs-send", "#crs-text", "#crs-leave"):
+                assert float(page.locator(sel).evaluate("e => getComputedStyle(e).opacity")) < 1, sel
+            assert page.locator("ol.rec .chip").count() >= 3
             assert not errors, errors
         finally:
             browser.close()

@@ -180,6 +180,9 @@ async function recommend() {
     renderResult(res, parts);
     setStatus(`${res.items.length} items in ${(res.latency_ms / 1000).toFixed(1)} s (${res.mode})`);
   } catch (e) {
+    // the answer on screen belonged to the previous request: never leave it under this error
+    $("results").replaceChildren();
+    $("parts").replaceChildren();
     setStatus(e.message, true);
   } finally {
     $("go").disabled = false;

@@ -50,7 +50,9 @@ function showRecommendation(r) {
   for (const it of r.items) {
     const row = el("li");
     row.dataset.itemId = String(it.item_id);
-    row.appendChild(el("span", "title", it.title));
+    const what = el("span", "title", it.title);
+    for (const c of it.categories || []) what.appendChild(el("span", "chip", c));
+    row.appendChild(what);
     const yes = el("button", "accept ghost", "Accept");
     const no = el("button", "reject ghost", "Reject");
     yes.type = no.type = "button";
