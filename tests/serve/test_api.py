@@ -223,3 +223,21 @@ def test_admission_by_predicted_wait_gives_fast_503s_not_timeouts():
     assert 2 <= len(out) - len(errors) <= 5 and len(errors) >= 15
     # refused on arrival: while only the measuring batch had been served, long before any timeout
     assert all(isinstance(e, Overloaded) and e.retry_after >= 1 and served == 1 for e, served in errors)
+
+
+def test_guaranteed_refuses_proportion_parts_on_overlapping_categories(client, rec):
+    import itertools
+
+    m = rec.ds.category_matrix  # [categories, items]
+    pairs = [(a, b) for a, b in itertools.combinations(range(len(rec.categories)), 2)
+             if (m[a] & m[b]).any()]
+    assert pairs, "the tiny catalog has items in two categories"
+    a, b = (rec.categories[j] for j in pairs[0])
+    body = {"history": [1], "k": 4, "mode": "guaranteed",
+            "intent": [{"kind": "I2>=", "category": a, "proportion": 0.5},
+                       {"kind": "I2<=", "category": b, "proportion": 0.25}]}
+    r = client.post("/v1/recommend", json=body)
+    assert r.status_code == 422, r.text
+    assert "share" in r.json()["detail"] and a in r.json()["detail"] and b in r.json()["detail"]
+    r = client.post("/v1/recommend", json={**body, "mode": "catalog"})  # scored, not planned: answered
+    assert r.status_code == 200, r.text

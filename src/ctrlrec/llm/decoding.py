@@ -204,6 +204,8 @@ class CatalogDecoder:
                 q = self.positions("pool", s.pool)
                 pool[r] = False
                 pool[r, q[q >= 0]] = True
+            if s.mode == "guaranteed":
+                self.check_plannable(s.intents)
             for j, it in enumerate(s.intents):
                 if it.kind == "I0":
                     continue
@@ -220,6 +222,26 @@ class CatalogDecoder:
             out["weight"] = np.stack([self.title_weights(s) if s.guided else np.ones(self.trie.n_titles)
                                       for s in specs])
         return out
+
+
+    def check_plannable(self, intents) -> None:
+        """Guaranteed decoding plans each proportion part's counts alone: two parts on different
+        categories that share items can drive it into a dead end although the request is satisfiable,
+        so that combination is refused with one message instead of answered wrongly."""
+        parts = [it for it in intents if it.kind in WITH_PROPORTION]
+        every = np.arange(len(self.catalog.titles))
+        for a in range(len(parts)):
+            for b in range(a + 1, len(parts)):
+                ca, cb = parts[a].category, parts[b].category
+                if ca == cb:
+                    continue
+                both = self.catalog.in_category(every, self.catalog.category(ca)) & \
+                    self.catalog.in_category(every, self.catalog.category(cb))
+                if both.any():
+                    raise CtrlrecError(
+                        f"intent: proportion parts on {ca!r} and {cb!r} share {int(both.sum())} items, "
+                        "which guaranteed decoding cannot plan jointly; expected at most one proportion "
+                        "part per list of overlapping categories (or mode 'catalog', which scores it)")
 
 
 class ConstrainedLogits:

@@ -120,6 +120,8 @@ class Recommender:
                 raise CtrlrecError(f"history has {len(history)} items; expected at most {cfg.history_max}")
             hist = hist + [self.catalog.ground_input(h, "history item") for h in history]
         parts = self.intents(intent)
+        if mode == "guaranteed" and self.decoder is not None:
+            self.decoder.check_plannable(parts)  # refused here, per request, not inside a batch
         rng = random.Random(f"{k}|{[p.to_json() for p in parts]}")  # same request, same wording
         control = wording.render_intents(parts, k, rng) if parts else ""
         said = " ".join(x for x in (control, self.clean_text(text)) if x)
