@@ -10,6 +10,9 @@ port, waits for /healthz, then for each concurrency c runs c closed-loop clients
 + queue_max) every answer must be 200. The overload step sends `burst` requests at once: the
 service must answer each with 200 or 503 + Retry-After, none may fail or go unanswered. Everything
 is bounded: request counts are fixed and the whole run stops at --time-limit seconds.
+During each burst /healthz is probed every 0.5 s (it must answer throughout), and with --crs-burst N
+the same is done for N chat turns sent to POST /crs/turn at once. Figures: docs/results.md, "Bad
+inputs and overload" (the burst rows).
 """
 
 from __future__ import annotations
@@ -44,10 +47,10 @@ def body(rng: random.Random, users: int, k: int, mode: str) -> dict:
     return {"user_id": rng.randrange(users), "k": k, "mode": mode, "intent": intent}
 
 
-async def one(client, payload) -> tuple[int, float, str]:
+async def one(client, payload, path: str = "/v1/recommend") -> tuple[int, float, str]:
     t0 = time.perf_counter()
     try:
-        r = await client.post("/v1/recommend", json=payload)
+        r = await client.post(path, json=payload)
         extra = r.headers.get("Retry-After", "") if r.status_code == 503 else ""
         return r.status_code, time.perf_counter() - t0, extra
     except Exception as exc:  # a lost request: counted as an error
@@ -95,14 +98,42 @@ async def drive(a, url: str) -> None:
         for c in a.levels:
             res, took = await closed_loop(client, c, a.rounds * c, make)
             print(summary(str(c), res, took), flush=True)
-        t0 = time.perf_counter()
-        res = await asyncio.gather(*[one(client, make()) for _ in range(a.burst)])
-        print(summary(f"burst {a.burst} at once", res, time.perf_counter() - t0))
-        retry = sorted({int(r[2]) for r in res if r[0] == 503 and r[2]})
-        lost = sum(1 for r in res if r[0] == -1)
-        print(f"\nburst: {[r[0] for r in res].count(200)} answered 200, {[r[0] for r in res].count(503)} "
-              f"answered 503 (Retry-After values {retry}), {lost} lost; "
-              f"server after: {(await client.get('/healthz')).json()}")
+        await burst(client, "/v1/recommend", [make() for _ in range(a.burst)])
+        if a.crs_burst:
+            await one(client, {"text": "something funny"}, "/crs/turn")  # a measured turn
+            turns = [{"text": f"a film like number {j}"} for j in range(a.crs_burst)]
+            await burst(client, "/crs/turn", turns)
+
+
+async def burst(client, path: str, payloads: list[dict]) -> None:
+    """All payloads at once, with /healthz probed every 0.5 s until they are answered."""
+    probes: list[float] = []
+    done = asyncio.Event()
+
+    async def probe():
+        while not done.is_set():
+            t = time.perf_counter()
+            try:
+                ok = (await client.get("/healthz", timeout=5)).status_code == 200
+            except Exception:  # a probe that timed out or failed
+                ok = False
+            probes.append(time.perf_counter() - t if ok else float("inf"))
+            await asyncio.sleep(0.5)
+
+    prober = asyncio.create_task(probe())
+    t0 = time.perf_counter()
+    res = await asyncio.gather(*[one(client, p, path) for p in payloads])
+    done.set()
+    await prober
+    codes = [r[0] for r in res]
+    print(summary(f"burst {len(payloads)} at once, {path}", res, time.perf_counter() - t0))
+    retry = sorted({int(r[2]) for r in res if r[0] == 503 and r[2]})
+    fast = [r[1] for r in res if r[0] == 503]
+    failed = sum(1 for p in probes if p == float("inf"))
+    print(f"\nburst {path}: {codes.count(200)} answered 200, {codes.count(503)} answered 503 "
+          f"(Retry-After {retry}; slowest 503 after {max(fast, default=0):.2f} s), {codes.count(504)} "
+          f"answered 504, {codes.count(-1)} lost; /healthz probes: {len(probes)}, {failed} failed, "
+          f"slowest {max([p for p in probes if p != float('inf')], default=0):.2f} s", flush=True)
 
 
 def main() -> None:
@@ -114,6 +145,7 @@ def main() -> None:
     ap.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16])
     ap.add_argument("--rounds", type=int, default=2, help="requests per client at each level")
     ap.add_argument("--burst", type=int, default=64)
+    ap.add_argument("--crs-burst", type=int, default=0, help="chat turns sent to /crs/turn at once")
     ap.add_argument("--max-batch", type=int, default=8)
     ap.add_argument("--queue-max", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)

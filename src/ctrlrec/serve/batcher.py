@@ -3,7 +3,7 @@
 One worker task takes the first waiting job, collects more for up to `max_wait_ms` or until
 `max_batch`, and runs the batch on a single worker thread (decoding blocks; the event loop keeps
 accepting and rejecting requests meanwhile). The waiting line is bounded twice: when it is full, or
-when the wait it predicts (the batches ahead x the recent mean batch time) is past the request's
+when the wait it predicts (the jobs ahead x the recent mean time per job) is past the request's
 timeout, `submit` raises `Overloaded` at once with a Retry-After estimate, instead of admitting a
 request that could only end in a timeout. A caller that times out cancels its future; the worker skips
 cancelled jobs, so an abandoned request never costs decoding time unless it had already started.
@@ -46,7 +46,8 @@ class MicroBatcher:
         self.batch_seconds = 1.0  # running mean of a batch's decoding time, for Retry-After
         self.batches = 0
         self.served = 0
-        self.busy = False  # a batch is decoding now
+        self.busy = 0  # jobs in the batch decoding now
+        self.item_seconds = 0.0  # running mean of a batch's time per job, for admission
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -68,12 +69,13 @@ class MicroBatcher:
         return max(1, math.ceil(waiting_batches * self.batch_seconds))
 
     def predicted_wait(self) -> float:
-        """Seconds until a job submitted now is answered: the batches ahead of it (the one decoding,
-        the full line's, its own) x the running mean batch time; 0 before any batch was measured."""
+        """Seconds until a job submitted now is answered: the jobs ahead of it (the batch decoding, the
+        line) and itself x the running mean time per job; 0 before any batch was measured."""
         if not self.batches:
             return 0.0
-        ahead = math.ceil((self.queue.qsize() + 1) / self.max_batch) + int(self.busy)
-        return ahead * self.batch_seconds
+        # per job, not per batch: a mean taken from small batches (a warm-up of one) then
+        # over-estimates a full batch's time rather than under-estimating it
+        return (self.queue.qsize() + 1 + self.busy) * self.item_seconds
 
     async def submit(self, job, timeout: float):
         """The job's result; Overloaded when the line is full or its predicted wait is past `timeout`,
@@ -112,7 +114,7 @@ class MicroBatcher:
             if not batch:
                 continue
             t0 = time.perf_counter()
-            self.busy = True
+            self.busy = len(batch)
             try:
                 results = await loop.run_in_executor(self.executor, self.run_batch, [e.job for e in batch])
             except Exception as exc:  # one bad batch fails its requests, never the worker
@@ -121,9 +123,11 @@ class MicroBatcher:
                         e.future.set_exception(exc)
                 continue
             finally:
-                self.busy = False
+                self.busy = 0
             took = time.perf_counter() - t0
             self.batch_seconds = 0.8 * self.batch_seconds + 0.2 * took if self.batches else took
+            per_job = took / len(batch)
+            self.item_seconds = 0.8 * self.item_seconds + 0.2 * per_job if self.batches else per_job
             self.batches += 1
             self.served += len(batch)
             for e, r in zip(batch, results, strict=True):
