@@ -145,6 +145,14 @@ def test_missing_and_unreadable_files_named(tmp_path):
         registry.get("nope")
 
 
+def test_a_folder_where_a_file_is_expected_is_named_a_folder(tmp_path):
+    raw = fixtures.amazon(tmp_path / "raw")
+    (raw / "Movies_and_TV.json.gz").unlink()
+    (raw / "Movies_and_TV.json.gz").mkdir()
+    with pytest.raises(InputFileError, match="Movies_and_TV.json.gz: is a folder, not a file"):
+        registry.prepare("amazon", raw, NO_FILTER)
+
+
 def test_all_sources_registered():
     assert set(registry.names()) >= {"ml-100k", "ml-1m", "steam", "amazon", "csv"}
 

@@ -13,6 +13,8 @@ from ctrlrec.errors import InputFileError
 def open_text(path: str | Path, expected: str) -> io.TextIOBase:
     """Open a text file for reading; `.gz` files are decompressed on the fly."""
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(path, expected, "is a folder, not a file")
     if not path.is_file():
         raise InputFileError(path, expected, "file not found")
     try:
