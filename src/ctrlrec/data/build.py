@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ctrlrec.data.dataset import Dataset
+from ctrlrec.errors import CtrlrecError
 
 
 @dataclass
@@ -95,6 +96,7 @@ def canonicalize(
     meta = dict(meta or {})
     u, i, t = builder.arrays()
     raw_count = len(u)
+    steps = [("raw", _counts(u, i))]
     order_in_file = np.arange(raw_count)
 
     # Map item codes to catalog rows; unknown items -> -1; duplicate titles -> their first row.
@@ -113,6 +115,7 @@ def canonicalize(
     row = code_to_row[i] if raw_count else np.empty(0, dtype=np.int64)
     known = row >= 0
     u, row, t, order_in_file = u[known], row[known], t[known], order_in_file[known]
+    steps.append(("on catalog items (with title and category)", _counts(u, row)))
 
     # Sort by user, time, file order (stable), then keep the first of each (user, item).
     order = np.lexsort((order_in_file, t, u))
@@ -122,9 +125,13 @@ def canonicalize(
     first.sort()
     dup_count = len(u) - len(first)
     u, row, t = u[first], row[first], t[first]
+    steps.append(("repeated user-item pairs removed", _counts(u, row)))
 
     keep = kcore(u, row, filt.user_core, filt.item_core)
     u, row, t = u[keep], row[keep], t[keep]
+    steps.append((f"{filt.user_core}-core users / {filt.item_core}-core items", _counts(u, row)))
+    if len(u) == 0:
+        raise CtrlrecError(_emptied_message(name, steps, filt, len(items)))
 
     # Dense ids: items in catalog order, users in order of their source key.
     kept_rows = np.unique(row)
@@ -165,6 +172,27 @@ def canonicalize(
         }
     )
     return Dataset(name=name, catalog=catalog, interactions=inter, users=users, meta=meta)
+
+
+def _counts(users: np.ndarray, items: np.ndarray) -> tuple[int, int, int]:
+    """(users, items, interactions) among these interactions."""
+    return len(np.unique(users)), len(np.unique(items)), len(users)
+
+
+def _emptied_message(name: str, steps: list, filt: FilterConfig, n_catalog: int) -> str:
+    """One line: the counts before and after each step, the step that left nothing, what to change."""
+    trail = " -> ".join(f"{label}: {u:,} users/{i:,} items/{n:,} interactions"
+                        for label, (u, i, n) in steps)
+    emptied = next(label for label, (_, _, n) in steps if n == 0)
+    if emptied == "raw":
+        hint = "the interactions file has no usable lines"
+    elif emptied.startswith("on catalog"):
+        hint = (f"no interaction is on one of the {n_catalog:,} catalog items with a title and a "
+                "category; check that the items file matches the interactions file")
+    else:
+        hint = (f"lower --user-core (now {filt.user_core}) or --item-core (now {filt.item_core}), "
+                "or use a larger file")
+    return f"prepare {name}: no interactions left after '{emptied}' ({trail}); {hint}"
 
 
 def _merge_titles(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -68,13 +68,22 @@ def prepare(
     category_sep: str = typer.Option("|", help="csv: separator between categories."),
     category: str | None = typer.Option(None, help="amazon: file stem, e.g. Movies_and_TV."),
     categories: str | None = typer.Option(None, help="steam: genres, tags or both."),
+    force: bool = typer.Option(False, "--force", help="Replace a prepared dataset of that name."),
 ) -> None:
     """Build the canonical dataset: dedup, time order, k-core, dense ids, leave-one-out."""
+    from ctrlrec import paths
     from ctrlrec.data import registry, store
     from ctrlrec.data.build import FilterConfig
     from ctrlrec.data.stats import stats
+    from ctrlrec.errors import CtrlrecError
 
     src = registry.get(name)
+    target_name = out or name
+    target = paths.dataset_dir(target_name)
+    existed = target.exists()
+    if existed and not force:
+        raise CtrlrecError(f"dataset '{target_name}' already exists in {target}; "
+                           "pass --force to replace it")
     filt = FilterConfig(
         user_core=src.default_filter.user_core if user_core is None else user_core,
         item_core=src.default_filter.item_core if item_core is None else item_core,
@@ -96,6 +105,8 @@ def prepare(
         console.print(f"[yellow]warning:[/yellow] {w}")
     s = stats(ds)
     r = ds.meta["raw"]
+    if existed:
+        console.print(f"replaced the existing dataset '{ds.name}' in {path} (--force)")
     console.print(
         f"prepared {ds.name} -> {path}\n"
         f"  raw: {r['interactions']:,} interactions, {r['users']:,} users, "

@@ -29,13 +29,20 @@ def open_text(path: str | Path, expected: str) -> io.TextIOBase:
 
 
 def numbered_lines(path: str | Path, expected: str) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, line without newline), skipping blank lines."""
+    """Yield (1-based line number, line without newline), skipping blank lines.
+
+    A file with no non-blank line (0 bytes, or a valid gzip of nothing) raises InputFileError.
+    """
     fh = open_text(path, expected)
+    any_line = False
     try:
         for n, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if line.strip():
+                any_line = True
                 yield n, line
+        if not any_line:
+            raise InputFileError(path, expected, "empty file (no lines)")
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InputFileError(path, expected, f"cannot read ({exc})") from exc
     finally:

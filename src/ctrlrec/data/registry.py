@@ -24,6 +24,7 @@ class RawRead:
     items: pd.DataFrame
     bad: list[BadLines] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    interactions_path: str | Path | None = None  # default: the last file in `bad`
 
 
 @dataclass
@@ -77,6 +78,12 @@ def prepare(
     filt = filt or src.default_filter
     t0 = time.perf_counter()
     rr = src.read(raw_path, strict=strict, **options)
+    if len(rr.builder) == 0:
+        inter = rr.interactions_path or (rr.bad[-1].path if rr.bad else raw_path)
+        bad = next((b for b in rr.bad if str(b.path) == str(inter)), None)
+        why = f"all {bad.count:,} lines malformed" if bad and bad.count else "no interactions"
+        raise CtrlrecError(f"{inter}: {why}; expected a file with at least one interaction "
+                           f"(prepare {name} saved nothing)")
     meta = {
         "source": name,
         "raw_dir": str(raw_path),

@@ -19,6 +19,8 @@ _TABLES = ("catalog", "interactions", "users")
 def save(ds: Dataset, root: str | Path | None = None) -> Path:
     """Write `ds` under `root` (default: the cache's datasets folder), replacing it atomically."""
     target = Path(root) if root else paths.dataset_dir(ds.name)
+    if len(ds.interactions) == 0:
+        raise CtrlrecError(f"dataset '{ds.name}' has 0 interactions; not saving it to {target}")
     with atomic_dir(target) as tmp:
         for table in _TABLES:
             getattr(ds, table).to_parquet(tmp / f"{table}.parquet", index=False)
@@ -51,6 +53,11 @@ def load(name_or_path: str | Path) -> Dataset:
             tables[table] = pd.read_parquet(f)
         except Exception as exc:
             raise InputFileError(f, "a Parquet table written by ctrlrec", str(exc)) from exc
+    if len(tables["interactions"]) == 0:
+        raise CtrlrecError(
+            f"dataset '{meta.get('name', d.name)}' in {d} has 0 interactions; prepare it again "
+            f"with --force (and lower --user-core/--item-core if a filter emptied it)"
+        )
     tables["catalog"]["categories"] = tables["catalog"]["categories"].map(list)
     return Dataset(name=meta.get("name", d.name), meta=meta, **tables)
 
