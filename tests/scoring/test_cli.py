@@ -64,8 +64,8 @@ def test_catalog_files(tmp_path):
     j.write_text('{"item_id": 3, "title": "A", "categories": ["X", "Y"]}\n'
                  '{"item_id": 1, "title": "B", "categories": "Y|Z"}\n')
     c = load_catalog_file(j)
-    assert c.ids.tolist() == [1, 3] and c.category_names == ["X", "Y", "Z"]
-    assert c.titles == ["B", "A"] and not c.dense
+    assert c.ids.tolist() == [3, 1] and c.category_names == ["X", "Y", "Z"]  # row order kept
+    assert c.titles == ["A", "B"] and not c.dense and c.labels is None
     with pytest.raises(CtrlrecError, match="is not prepared"):
         load_catalog_file("no-such-dataset")
 
@@ -122,3 +122,58 @@ def test_user_error_is_one_line_at_the_command_line(files, tmp_path):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and "bad.jsonl:1: missing the field 'intent'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+STRING_CSV = ("item_id,title,categories\nm0003,Heat (1995),Action|Crime\ntt1,Fargo (1996),Crime\n"
+              "B00ASIN,Scream (1996),Horror\nHalf-Life 2,Alien (1979),Horror|Sci-Fi\n")
+
+
+def test_score_with_string_catalog_ids(tmp_path):
+    cat = tmp_path / "strings.csv"
+    cat.write_text(STRING_CSV)
+    cases = tmp_path / "cases.jsonl"
+    rows = [  # history / target / teacher by the user's own ids, or by title
+        {"id": "s1", "intent": {"kind": "I0"}, "k": 3, "history": ["B00ASIN"], "target": "tt1",
+         "teacher": ["tt1", "m0003"], "output": "1. heat (1995)\n2. Fargo (1996)\n3. Scream (1996)"},
+        {"id": "s2", "intent": {"kind": "I1+", "category": "Horror"}, "k": 2,
+         "history": ["Heat (1995)"], "target": "Half-Life 2", "output": "1. Alien (1979)\n2. Nope"},
+    ]
+    cases.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "scored.jsonl"
+    res = runner.invoke(app, ["score", "--catalog", str(cat), str(cases), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    s1, s2 = (json.loads(x) for x in out.read_text().splitlines())
+    assert s1["item_ids"] == ["m0003", "tt1", "B00ASIN"]
+    assert s1["illegal"] == [False, False, True]          # B00ASIN is in the history
+    assert s1["metrics"]["HR"] == 1 and s1["metrics"]["InHistory"] == pytest.approx(1 / 3)
+    assert s2["item_ids"] == ["Half-Life 2", None] and s2["metrics"]["HR"] == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**rows[0], "target": "tt9"}) + "\n")
+    res = runner.invoke(app, ["score", "--catalog", str(cat), str(bad)])
+    assert res.exit_code != 0
+    assert "bad.jsonl:1: target 'tt9' is not a title or an item id of the catalog" in str(res.exception)
+
+
+def test_integer_catalog_ids_stay_integers(files):
+    cat, _ = files
+    c = load_catalog_file(cat)
+    assert c.labels is None and c.dense and c.ids.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("m1,A,X\n,B,X\n", "row 2: item_id '': expected a non-empty string"),
+    ("m1,A,X\n  ,B,X\n", "row 2: item_id '  ': expected a non-empty string"),
+    ("m1,A,X\nm1,B,X\n", "row 2: item_id 'm1' appears twice"),
+    ("1,A,X\n01,B,X\n", "row 2: item_id '01' appears twice"),
+])
+def test_blank_and_duplicate_ids_name_file_row_and_value(tmp_path, body, message):
+    cat = tmp_path / "ids.csv"
+    cat.write_text("item_id,title,categories\n" + body)
+    with pytest.raises(CtrlrecError, match=str(cat).replace(".", r"\.") + ": ") as exc:
+        load_catalog_file(cat)
+    assert message in str(exc.value)
+    j = tmp_path / "ids.jsonl"
+    j.write_text('{"item_id": "m1", "title": "A", "categories": []}\n'
+                 '{"item_id": null, "title": "B", "categories": []}\n')
+    with pytest.raises(CtrlrecError, match=r"ids\.jsonl: row 2: item_id .*expected a non-empty string"):
+        load_catalog_file(j)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctrlrec.errors import CtrlrecError
-from ctrlrec.scoring import Catalog, normalise, parse_lines
+from ctrlrec.scoring import Catalog, Intent, normalise, parse_lines, score
 from ctrlrec.scoring.fuzzy import FuzzyIndex, nearest_by_scan
 from ctrlrec.scoring.parse import parse_many, parse_titles
 from tests.scoring.conftest import ROWS, frame
@@ -63,14 +63,26 @@ def test_grounding_steps(cat):
     assert cat.ground_many(["Heat (1995)", "nope", "fargo (1996)"]).tolist() == [0, -1, 1]
 
 
-def test_ties_go_to_the_smaller_item_id_whatever_the_row_order():
+def test_ties_go_to_the_earlier_catalog_row_not_the_smaller_id():
     rows = [(5, "Cab", ["A"]), (2, "Cat", ["A"]), (9, "Dog", ["B"])]
-    for order in (rows, rows[::-1]):
+    for order, first in ((rows, 5), (rows[::-1], 2)):
         c = Catalog.from_frame(frame(order))
-        assert c.titles[c.ground("Cax")] == "Cat"         # Cab and Cat both at 1: id 2 < id 5
-        assert int(c.ids[c.ground("Cax")]) == 2
+        assert int(c.ids[c.ground("Cax")]) == first       # Cab and Cat both at 1: the earlier row
     dup = Catalog.from_frame(frame([(1, "Heat!", ["A"]), (0, "heat", ["A"])]))
-    assert dup.ground("HEAT") == 0                        # one normalised form: earliest item wins
+    assert int(dup.ids[dup.ground("HEAT")]) == 1           # one normalised form: the earlier row wins
+
+
+SPEC_TIES = [(2, "Heat (1995)", ["A"]), (1, "HEAT (1995)", ["A"]),
+             (4, "Fargo (1996)", ["B"]), (3, "Fargo (1997)", ["B"])]
+
+
+@pytest.mark.parametrize("target", [4, 2])
+def test_spec_tie_case_grounds_to_the_earlier_rows(target):
+    c = Catalog.from_frame(frame(SPEC_TIES))
+    res = score(c, "1. heat (1995)\n2. Fargo (199)", 5, Intent("I0"), target_id=target)
+    assert res.item_ids == [2, 4]                          # normalised tie, then edit-distance tie
+    assert res.items == ["Heat (1995)", "Fargo (1996)"]
+    assert res.metrics["HR"] == 1
 
 
 def test_catalog_rejects_bad_tables():

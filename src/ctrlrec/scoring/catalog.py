@@ -1,8 +1,11 @@
 """The catalog as prebuilt indexes: titles -> items (spec §2.2) and items x categories.
 
-Items are ordered by `item_id`; "the earlier catalog item" means the smaller item_id, so the row
-order of the table never changes a result. Internally an item is its position in that order (its
-*index*); for a prepared dataset (dense ids 0..n-1) index and item_id are the same number.
+Items keep the catalog's row order: "the earlier catalog item" of a tie (spec §2.2 and §7) is the
+earlier row, whatever its item_id. Internally an item is its row position (its *index*); for a
+prepared dataset (ids 0..n-1 in row order) index and item_id are the same number.
+
+Item ids are either all integers (kept as they are) or strings (`m0001`, `tt1`, ASINs): string ids
+are mapped to dense internal ints (the row index) and mapped back with `external_id`.
 """
 
 from __future__ import annotations
@@ -21,18 +24,34 @@ class Catalog:
     """Exact and normalised title maps, a lazily built fuzzy index, and category membership."""
 
     def __init__(self, item_ids, titles, categories):
-        ids = np.asarray(item_ids, dtype=np.int64)
-        n = len(ids)
+        raw = list(item_ids)
+        n = len(raw)
         if len(titles) != n or len(categories) != n:
             raise CtrlrecError("catalog: item_id, title and categories must have the same length")
-        order = np.argsort(ids, kind="stable")
-        self.ids = ids[order]
-        if n and np.any(self.ids[1:] == self.ids[:-1]):
-            dup = int(self.ids[1:][self.ids[1:] == self.ids[:-1]][0])
+        self.labels: list[str] | None = None  # the user's string ids, by index; None: integer ids
+        self.label_index: dict[str, int] = {}
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in raw):
+            ids = np.asarray(raw, dtype=np.int64).reshape(-1)
+        else:
+            labels = [str(v) for v in raw]
+            for i, v in enumerate(labels):
+                if not v:
+                    raise CtrlrecError(f"catalog: row {i + 1}: item_id {raw[i]!r}: expected a "
+                                       "non-empty string or a non-negative integer")
+                if self.label_index.setdefault(v, i) != i:
+                    raise CtrlrecError(f"catalog: row {i + 1}: item_id {v!r} appears twice; "
+                                       "expected unique item ids")
+            self.labels = labels
+            ids = np.arange(n, dtype=np.int64)
+        self.ids = ids  # row order
+        self._order = np.argsort(ids, kind="stable")  # for id -> index look-ups
+        self._sorted = ids[self._order]
+        if n and np.any(self._sorted[1:] == self._sorted[:-1]):
+            dup = int(self._sorted[1:][self._sorted[1:] == self._sorted[:-1]][0])
             raise CtrlrecError(f"catalog: item_id {dup} appears twice; expected unique item ids")
-        self.dense = bool(n == 0 or (self.ids[0] == 0 and self.ids[-1] == n - 1))
-        self.titles: list[str] = [str(titles[i]) for i in order]
-        cats = [list(categories[i]) for i in order]
+        self.dense = bool(np.array_equal(ids, np.arange(n)))
+        self.titles: list[str] = [str(t) for t in titles]
+        cats = [list(c) for c in categories]
         self.category_names: list[str] = sorted({c for cs in cats for c in cs})
         self.category_index = {c: j for j, c in enumerate(self.category_names)}
         self.exact: dict[str, int] = {}
@@ -91,20 +110,40 @@ class Catalog:
 
     # -- ids ------------------------------------------------------------------------------------
     def index_of(self, item_ids, what: str = "item id") -> np.ndarray:
-        """Indexes of external item ids; a CtrlrecError for an id the catalog does not have."""
+        """Indexes of external item ids; a CtrlrecError for an id the catalog does not have.
+        With string ids, a string is one of the user's ids and an int is an internal index."""
+        if self.labels is not None:
+            vals = item_ids.tolist() if isinstance(item_ids, np.ndarray) else item_ids
+            vals = list(vals) if isinstance(vals, (list, tuple)) else [vals]
+            if any(isinstance(v, str) for v in vals):
+                out = []
+                for v in vals:
+                    i = self.label_index.get(v) if isinstance(v, str) else None
+                    if i is None and not isinstance(v, str):
+                        i = int(self.index_of([v], what)[0])
+                    if i is None:
+                        raise CtrlrecError(f"{what} {v!r} is not in the catalog")
+                    out.append(i)
+                return np.asarray(out, dtype=np.int64)
         ids = np.asarray(item_ids, dtype=np.int64).reshape(-1)
         if self.dense:
             bad = (ids < 0) | (ids >= len(self))
             pos = ids
         else:
-            pos = np.minimum(np.searchsorted(self.ids, ids), max(len(self) - 1, 0))
-            bad = (self.ids[pos] != ids) if len(self) else np.ones(len(ids), dtype=bool)
+            at = np.minimum(np.searchsorted(self._sorted, ids), max(len(self) - 1, 0))
+            bad = (self._sorted[at] != ids) if len(self) else np.ones(len(ids), dtype=bool)
+            pos = self._order[at] if len(self) else at
         if bad.any():
             raise CtrlrecError(f"{what} {int(ids[bad][0])} is not in the catalog")
         return pos
 
     def id_of(self, index: int) -> int:
+        """The internal int id of an index (the index itself for string ids)."""
         return int(self.ids[index])
+
+    def external_id(self, index: int) -> int | str:
+        """The user's own id of an index: its string id, or its integer item_id."""
+        return self.labels[index] if self.labels is not None else int(self.ids[index])
 
     # -- grounding (spec §2.2) ---------------------------------------------------------------
     @property
@@ -173,7 +212,11 @@ class Catalog:
             return int(self.index_of([title], what)[0])
         if not isinstance(title, str):
             raise CtrlrecError(f"{what} must be a catalog title or an item id (got {title!r})")
-        i = self.ground(title)
+        i = self.exact.get(title)
+        if i is None and self.labels is not None:
+            i = self.label_index.get(title)  # one of the user's string ids
+        if i is None:
+            i = self.ground(title)
         if i < 0:
             raise CtrlrecError(f"{what} {title!r} is not a title of the catalog")
         return i

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ctrlrec.errors import CtrlrecError, InputFileError
@@ -58,7 +59,7 @@ def load_catalog_file(spec: str | Path) -> Catalog:
         suffix = path.suffix.lower()
         if suffix == ".csv":
             try:
-                df = pd.read_csv(path, dtype={"title": str}, keep_default_na=False)
+                df = pd.read_csv(path, dtype={"title": str, "item_id": str}, keep_default_na=False)
             except Exception as exc:  # any parser failure is the same user problem
                 raise InputFileError(path, "a CSV file with columns item_id, title, categories",
                                      str(exc)) from exc
@@ -84,13 +85,7 @@ def _from_table(df: pd.DataFrame, where: str) -> Catalog:
     missing = {"item_id", "title", "categories"} - set(df.columns)
     if missing:
         raise CtrlrecError(f"{where}: missing columns {sorted(missing)}; expected {CATALOG_HELP}")
-    ids = []
-    for n, v in enumerate(df["item_id"].tolist(), 1):
-        if isinstance(v, str) and v.strip().isdigit():
-            v = int(v)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise CtrlrecError(f"{where}: row {n}: item_id {v!r}: expected a non-negative integer")
-        ids.append(v)
+    ids = _item_ids(df["item_id"].tolist(), where)
     titles = df["title"].tolist()
     for n, t in enumerate(titles, 1):
         if not isinstance(t, str) or not t:
@@ -99,19 +94,73 @@ def _from_table(df: pd.DataFrame, where: str) -> Catalog:
     return Catalog(ids, titles, cats)
 
 
+def _item_ids(values: list, where: str) -> list:
+    """The item_id column: all integers (digit strings count) stay integers, exactly as before;
+    otherwise every id is kept as the user's own non-empty string (`m0001`, `tt1`, an ASIN)."""
+    ints: list[int] = []
+    labels: list[str] = []
+    all_int = True
+    for n, v in enumerate(values, 1):
+        if isinstance(v, str):
+            label = v.strip()
+            if label.isdigit() and label.isascii():
+                ints.append(int(label))
+            else:
+                all_int = False
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            if v < 0:
+                raise CtrlrecError(f"{where}: row {n}: item_id {v!r}: expected a non-negative "
+                                   "integer or a non-empty string")
+            label = str(int(v))
+            ints.append(int(v))
+        else:
+            label = ""
+        if not label:
+            raise CtrlrecError(f"{where}: row {n}: item_id {v!r}: expected a non-empty string or a "
+                               "non-negative integer")
+        labels.append(label)
+    ids: list = ints if all_int else labels
+    seen: dict = {}
+    for n, v in enumerate(ids, 1):
+        first = seen.setdefault(v, n)
+        if first != n:
+            raise CtrlrecError(f"{where}: row {n}: item_id {values[n - 1]!r} appears twice (first at "
+                               f"row {first}); expected unique item ids")
+    return ids
+
+
 _REQUIRED = ("id", "intent", "k", "output")
 
 
 def _input_index(catalog: Catalog, v, what: str) -> int:
     """History/target entries: an item id, or a title matched exactly or after normalisation."""
     if isinstance(v, str):
-        i = catalog.exact.get(v)
+        i = _title_or_label(catalog, v)
         if i is None:
-            i = catalog.normalised.get(normalise(v))
-        if i is None:
-            raise CtrlrecError(f"{what} {v!r} is not a title of the catalog")
+            also = " or an item id" if catalog.labels is not None else ""
+            raise CtrlrecError(f"{what} {v!r} is not a title{also} of the catalog")
         return i
+    if catalog.labels is not None and isinstance(v, int) and not isinstance(v, bool):
+        return _label(catalog, v, what)
     return catalog.ground_input(v, what)
+
+
+def _title_or_label(catalog: Catalog, v: str) -> int | None:
+    """A string entry: an exact title, else one of the catalog's string ids, else a normalised title."""
+    i = catalog.exact.get(v)
+    if i is None and catalog.labels is not None:
+        i = catalog.label_index.get(v)
+    if i is None:
+        i = catalog.normalised.get(normalise(v))
+    return i
+
+
+def _label(catalog: Catalog, v: int, what: str) -> int:
+    """An integer given for a string-id catalog: the id written without quotes (12 for "12")."""
+    i = catalog.label_index.get(str(v))
+    if i is None:
+        raise CtrlrecError(f"{what} {v!r} is not in the catalog")
+    return i
 
 
 def case_from_json(obj, catalog: Catalog) -> Case:
@@ -151,11 +200,11 @@ def case_from_json(obj, catalog: Catalog) -> Case:
 def _teacher_entry(catalog: Catalog, t):
     """A teacher entry the catalog does not know keeps its rank but names no item (r stays n)."""
     if isinstance(t, str):
-        i = catalog.exact.get(t)
-        if i is None:
-            i = catalog.normalised.get(normalise(t))
+        i = _title_or_label(catalog, t)
         return None if i is None else int(catalog.ids[i])
     if isinstance(t, int) and not isinstance(t, bool):
+        if catalog.labels is not None:
+            return int(catalog.ids[_label(catalog, t, "teacher item id")])
         return int(catalog.ids[catalog.index_of([t], "teacher item id")[0]])
     raise CtrlrecError(f"teacher entry {t!r}: expected a catalog title or an item id")
 

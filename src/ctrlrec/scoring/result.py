@@ -33,7 +33,7 @@ class ScoreResult:
     titles: list[str]
     spans: list[tuple[int, int]]
     items: list[str | None]
-    item_ids: list[int | None]
+    item_ids: list[int | str | None]  # the catalog's own ids (strings for string-id catalogs)
     illegal: np.ndarray
     repeat: np.ndarray
     nonexistent: np.ndarray
@@ -126,7 +126,7 @@ class BatchScores:
         return ScoreResult(
             titles=self.titles[s:e], spans=self.spans(i),
             items=[cat.titles[j] if j >= 0 else None for j in idx],
-            item_ids=[int(cat.ids[j]) if j >= 0 else None for j in idx],
+            item_ids=[cat.external_id(j) if j >= 0 else None for j in idx],
             illegal=f.illegal[s:e], repeat=f.repeat[s:e], nonexistent=f.nonexistent[s:e],
             in_history=f.in_history[s:e], metrics=self.metrics_json(i),
             preference=self.preference[s:e], control=self.control[s:e],
