@@ -25,6 +25,7 @@ from ctrlrec.crs.chat import ChatSessions, UnknownSession
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.serve.batcher import MicroBatcher, Overloaded, TimedOut
 from ctrlrec.serve.config import feedback_dir
+from ctrlrec.serve.crs_routes import refusal
 from ctrlrec.serve.crs_routes import router as crs_router
 from ctrlrec.serve.engine import NotFound, Recommender
 from ctrlrec.serve.schemas import Health, Item, RecommendRequest, RecommendResponse, UserResponse
@@ -111,11 +112,8 @@ def create_app(rec: Recommender) -> FastAPI:
         job = rec.prepare(req.user_id, req.history, intent, req.text, req.k, req.mode)
         try:
             out = await batcher.submit(job, cfg.timeout_s)
-        except Overloaded as exc:
-            return JSONResponse({"detail": str(exc), "retry_after": exc.retry_after}, status_code=503,
-                                headers={"Retry-After": str(exc.retry_after)})
-        except TimedOut as exc:
-            return _error(504, str(exc))
+        except (Overloaded, TimedOut) as exc:
+            return refusal(exc)
         return {**out, "latency_ms": round(1000 * (time.perf_counter() - t0), 1)}
 
     @app.get("/v1/items", response_model=list[Item], tags=["catalog"])

@@ -49,6 +49,14 @@ class FeedbackResponse(BaseModel):
     file: str
 
 
+def refusal(exc: Overloaded | TimedOut) -> JSONResponse:
+    """The answer to a request the bounded line refused (503 + Retry-After) or timed out (504)."""
+    if isinstance(exc, Overloaded):
+        return JSONResponse({"detail": str(exc), "retry_after": exc.retry_after}, status_code=503,
+                            headers={"Retry-After": str(exc.retry_after)})
+    return JSONResponse({"detail": str(exc)}, status_code=504)
+
+
 def _run_thunks(thunks):
     return [t() for t in thunks]
 
@@ -64,11 +72,8 @@ def router(sessions, queue_max: int = 64, timeout_s: float = 60.0) -> APIRouter:
         """The person's message in, the recommender's items out (a session is started when none is given)."""
         try:
             return await line.submit(lambda: sessions.turn(req.session, req.text), timeout_s)
-        except Overloaded as exc:
-            return JSONResponse({"detail": str(exc), "retry_after": exc.retry_after}, status_code=503,
-                                headers={"Retry-After": str(exc.retry_after)})
-        except TimedOut as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=504)
+        except (Overloaded, TimedOut) as exc:
+            return refusal(exc)
 
     @r.post("/crs/feedback", response_model=FeedbackResponse, tags=["chat"], responses={404: {}, 422: {}})
     def feedback(req: FeedbackRequest):
