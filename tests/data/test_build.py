@@ -98,3 +98,16 @@ def test_duplicate_titles_merge_into_the_first_item():
     assert ds.meta["raw"]["items_merged_by_title"] == 1
     kept = canonicalize("t", b, items, FilterConfig(0, 0, merge_duplicate_titles=False))
     assert kept.n_items == 3
+
+
+def test_a_placeholder_category_is_not_mixed_into_real_ones():
+    items = pd.DataFrame({"source_id": ["a", "b", "c", "d"],
+                          "title": ["Same", "Same", "Lone", "Lone"],
+                          "categories": [["(no genres listed)"], ["Drama"],
+                                         ["(no genres listed)"], ["(no genres listed)"]]})
+    b = InteractionBuilder()
+    for j, code in enumerate("abcd"):
+        b.add("u", code, j)
+    ds = canonicalize("t", b, items, FilterConfig(0, 0))
+    assert ds.catalog["categories"].tolist() == [["Drama"], ["(no genres listed)"]]
+    assert ds.meta["raw"]["merged_titles_examples"] == ["Same", "Lone"]

@@ -33,3 +33,19 @@ def test_cli_user_error_is_one_line_without_traceback(tmp_path):
 def test_help_lists_stages():
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0 and "data" in r.output
+
+
+def test_prepare_reports_title_merges_and_show_separates_categories(tmp_path):
+    (tmp_path / "inter.csv").write_text("user_id,item_id,timestamp\nu1,1,1\nu1,2,2\nu1,3,3\nu2,1,4\nu2,3,5\nu2,2,6\n")
+    (tmp_path / "items.csv").write_text(
+        "item_id,title,categories\n1,12 Angry Men,Drama\n2,12 Angry Men,Drama|Crime\n"
+        '3,Fargo,"Crime, Drama"\n')
+    base = ["data", "prepare", "csv", "--interactions", str(tmp_path / "inter.csv"),
+            "--items", str(tmp_path / "items.csv"), "--user-core", "0", "--item-core", "0"]
+    r = runner.invoke(app, base)
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "merged by title: 1 items, e.g. 12 Angry Men" in out and "--year-col" in out
+    r = runner.invoke(app, ["data", "show", "csv", "--user", "0"])
+    # a category holding ", " (Amazon's prefixes) stays readable: categories are joined by " | "
+    assert r.exit_code == 0 and "Crime, Drama" in r.output and "Drama | Crime" in r.output

@@ -134,6 +134,29 @@ def test_csv_source(tmp_path):
         registry.prepare("csv", None, NO_FILTER, **{**opts, "user_col": "user"})
 
 
+def test_csv_year_col_keeps_remakes_apart(tmp_path):
+    (tmp_path / "inter.csv").write_text("u,i,t\nu1,1,1\nu1,2,2\nu2,1,3\nu2,3,4\n")
+    (tmp_path / "items.csv").write_text(
+        "i,title,genres,year\n1,3:10 to Yuma,Western,1957\n2,3:10 to Yuma,Western|Drama,2007\n"
+        "3,Heat (1995),Action,1995\n")
+    opts = dict(interactions=str(tmp_path / "inter.csv"), items=str(tmp_path / "items.csv"),
+                user_col="u", item_col="i", time_col="t", item_id_col="i", categories_col="genres")
+    merged, _ = registry.prepare("csv", None, NO_FILTER, **opts)
+    assert merged.catalog["title"].tolist() == ["3:10 to Yuma", "Heat (1995)"]
+    assert merged.meta["raw"]["items_merged_by_title"] == 1
+    assert merged.meta["raw"]["merged_titles_examples"] == ["3:10 to Yuma"]
+    apart, _ = registry.prepare("csv", None, NO_FILTER, year_col="year", **opts)
+    # the year is appended, except to a title that already ends with it
+    assert apart.catalog["title"].tolist() == ["3:10 to Yuma (1957)", "3:10 to Yuma (2007)",
+                                               "Heat (1995)"]
+    assert apart.meta["raw"]["items_merged_by_title"] == 0
+    # a csv source reads named files: no raw_dir, and the files recorded as absolute paths
+    assert "raw_dir" not in apart.meta
+    assert apart.meta["options"]["items"] == str((tmp_path / "items.csv").resolve())
+    with pytest.raises(InputFileError, match="no column"):
+        registry.prepare("csv", None, NO_FILTER, year_col="released", **opts)
+
+
 def test_missing_and_unreadable_files_named(tmp_path):
     raw = fixtures.amazon(tmp_path / "raw")
     (raw / "Movies_and_TV.json.gz").write_bytes(b"definitely not gzip")

@@ -101,10 +101,12 @@ def canonicalize(
 
     # Map item codes to catalog rows; unknown items -> -1; duplicate titles -> their first row.
     items = items.reset_index(drop=True)
-    n_merged = 0
+    n_merged, merged_examples = 0, []
     if filt.merge_duplicate_titles:
         items, canon = _merge_titles(items)
-        n_merged = int((canon != np.arange(len(items))).sum())
+        dup = np.flatnonzero(canon != np.arange(len(items)))
+        n_merged = len(dup)
+        merged_examples = list(dict.fromkeys(items["title"].iloc[dup].tolist()))[:5]
     else:
         canon = np.arange(len(items))
     row_of_key = {k: int(canon[r]) for r, k in enumerate(items["source_id"].tolist())}
@@ -168,6 +170,7 @@ def canonicalize(
                 "unknown_item_interactions": int((~known).sum()),
                 "duplicates_removed": int(dup_count),
                 "items_merged_by_title": n_merged,
+                "merged_titles_examples": merged_examples,
             },
         }
     )
@@ -195,6 +198,10 @@ def _emptied_message(name: str, steps: list, filt: FilterConfig, n_catalog: int)
     return f"prepare {name}: no interactions left after '{emptied}' ({trail}); {hint}"
 
 
+# category values that mean "none" (MovieLens' "(no genres listed)"): dropped when a merge brings real ones
+PLACEHOLDER_CATEGORIES = frozenset({"(no genres listed)"})
+
+
 def _merge_titles(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """canon[r] = the first row with row r's title; that row gets the union of the categories."""
     first = items.groupby("title", sort=False).cumcount() == 0
@@ -206,6 +213,8 @@ def _merge_titles(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         cats = items["categories"].tolist()
         for r in dup:
             head = canon[r]
-            cats[head] = list(dict.fromkeys(list(cats[head]) + list(cats[r])))
+            merged = list(dict.fromkeys(list(cats[head]) + list(cats[r])))
+            real = [c for c in merged if c not in PLACEHOLDER_CATEGORIES]
+            cats[head] = real or merged  # a placeholder is not mixed into real categories
         items["categories"] = cats
     return items, canon

@@ -66,8 +66,11 @@ def prepare(
     title_col: str = typer.Option("title", help="csv: title column."),
     categories_col: str = typer.Option("categories", help="csv: categories column."),
     category_sep: str = typer.Option("|", help="csv: separator between categories."),
+    year_col: str | None = typer.Option(
+        None, help="csv: a column appended to the title in parentheses (e.g. year), so that distinct "
+        "items sharing a title (remakes) are not merged."),
     category: str | None = typer.Option(None, help="amazon: file stem, e.g. Movies_and_TV."),
-    categories: str | None = typer.Option(None, help="steam: genres, tags or both."),
+    categories: str | None = typer.Option(None, help="steam: genres, tags or both [default: both]."),
     force: bool = typer.Option(False, "--force", help="Replace a prepared dataset of that name."),
 ) -> None:
     """Build the canonical dataset: dedup, time order, k-core, dense ids, leave-one-out."""
@@ -93,7 +96,8 @@ def prepare(
     if name == "csv":
         opts = dict(interactions=interactions, items=items, sep=sep, user_col=user_col,
                     item_col=item_col, time_col=time_col, item_id_col=item_id_col,
-                    title_col=title_col, categories_col=categories_col, category_sep=category_sep)
+                    title_col=title_col, categories_col=categories_col, category_sep=category_sep,
+                    year_col=year_col)
     elif name == "amazon" and category:
         opts = {"category": category}
     elif name == "steam" and categories:
@@ -116,6 +120,10 @@ def prepare(
         f"  kept by {filt.user_core}-core users / {filt.item_core}-core items: "
         f"{s['interactions']:,} interactions, {s['users']:,} users, {s['items']:,} items"
     )
+    if r.get("items_merged_by_title"):
+        examples = "; ".join(r.get("merged_titles_examples", []))
+        console.print(f"  merged by title: {r['items_merged_by_title']:,} items, e.g. {examples} "
+                      "(distinct items of one title? --year-col for csv, or --keep-duplicate-titles)")
 
 
 @app.command("stats")
@@ -183,5 +191,5 @@ def show(
         ts = int(inter["timestamp"].iloc[pos])
         split = "test" if pos == n - 1 and n >= 3 else "valid" if pos == n - 2 and n >= 3 else "train"
         table.add_row(str(pos), dt.datetime.utcfromtimestamp(ts).strftime("%Y-%m-%d"), str(item),
-                      row["title"], ", ".join(row["categories"]), split)
+                      row["title"], " | ".join(row["categories"]), split)
     console.print(table)

@@ -61,6 +61,9 @@ def _load_builtins() -> None:
     from ctrlrec.data.sources import amazon, csv_source, movielens, steam  # noqa: F401
 
 
+_FILE_OPTIONS = ("interactions", "items")  # options naming input files: recorded as absolute paths
+
+
 def prepare(
     name: str,
     raw: str | Path | None = None,
@@ -86,8 +89,10 @@ def prepare(
                            f"(prepare {name} saved nothing)")
     meta = {
         "source": name,
-        "raw_dir": str(raw_path),
-        "options": {k: v for k, v in options.items() if v is not None},
+        # the folder read; a source that reads named files (csv) lists them in options instead
+        **({"raw_dir": str(raw_path)} if raw_path.is_dir() else {}),
+        "options": {k: (str(Path(v).resolve()) if k in _FILE_OPTIONS else v)
+                    for k, v in options.items() if v is not None},
         "malformed": [b.summary() for b in rr.bad if b.count],
         **rr.meta,
     }

@@ -2,6 +2,9 @@
 
 interactions: user, item, timestamp columns (timestamp: integer seconds or an ISO date/time).
 items: item id, title, categories columns; categories are split on `category_sep` (default "|").
+An optional `year_col` (or any column that tells apart distinct items of one title, e.g. two films
+"3:10 to Yuma") is appended to the title in parentheses, unless the title already ends with it, so
+remakes are not merged into one item by the title merge.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ def _ts(value: str) -> int:
         if d.tzinfo is None:
             d = d.replace(tzinfo=dt.UTC)
         return int(d.timestamp())
+
+
+def with_year(title: str, year: str) -> str:
+    """'Heat' + '1995' -> 'Heat (1995)'; a title that already ends with '(1995)', or no year, unchanged."""
+    year = year.strip()
+    if not title or not year or title.endswith(f"({year})"):
+        return title
+    return f"{title} ({year})"
 
 
 def _rows(path: Path, expected: str, sep: str, needed: list[str]):
@@ -62,19 +73,24 @@ def read(
     title_col: str = "title",
     categories_col: str = "categories",
     category_sep: str = "|",
+    year_col: str | None = None,
 ) -> RawRead:
     if not interactions or not items:
         raise CtrlrecError("the csv source needs --interactions FILE and --items FILE")
     inter_p, items_p = Path(interactions), Path(items)
-    exp_i = f"a delimited items file with columns {item_id_col}, {title_col}, {categories_col}"
+    item_cols = [item_id_col, title_col, categories_col] + ([year_col] if year_col else [])
+    exp_i = f"a delimited items file with columns {', '.join(item_cols)}"
     exp_r = f"a delimited interactions file with columns {user_col}, {item_col}, {time_col}"
     bad_i, bad_r = BadLines(items_p, exp_i, strict), BadLines(inter_p, exp_r, strict)
     rows, seen = [], set()
-    for n, row, (ci, ct, cc) in _rows(items_p, exp_i, sep, [item_id_col, title_col, categories_col]):
-        if len(row) <= max(ci, ct, cc):
+    for n, row, idx in _rows(items_p, exp_i, sep, item_cols):
+        if len(row) <= max(idx):
             bad_i.add(n, f"{len(row)} fields")
             continue
+        ci, ct, cc = idx[:3]
         title = clean_title(row[ct])
+        if year_col:
+            title = with_year(title, row[idx[3]])
         cats = [c.strip() for c in row[cc].split(category_sep) if c.strip()]
         if row[ci] in seen or not title or not cats:
             continue
