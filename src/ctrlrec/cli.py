@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ctrlrec import __version__
-from ctrlrec.errors import CtrlrecError
+from ctrlrec.errors import CtrlrecError, Interrupted, on_ctrl_c
 
 app = typer.Typer(
     name="ctrlrec",
@@ -74,13 +74,14 @@ _register()
 
 
 def main() -> None:
+    on_ctrl_c()  # Ctrl-C raises Interrupted: a command may re-raise it saying what it kept
     try:
         app()
     except CtrlrecError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        typer.echo(str(exc) if isinstance(exc, Interrupted) else "interrupted", err=True)
         sys.exit(130)
 
 

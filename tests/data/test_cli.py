@@ -36,7 +36,8 @@ def test_help_lists_stages():
 
 
 def test_prepare_reports_title_merges_and_show_separates_categories(tmp_path):
-    (tmp_path / "inter.csv").write_text("user_id,item_id,timestamp\nu1,1,1\nu1,2,2\nu1,3,3\nu2,1,4\nu2,3,5\nu2,2,6\n")
+    (tmp_path / "inter.csv").write_text(
+        "user_id,item_id,timestamp\nu1,1,1\nu1,2,2\nu1,3,3\nu2,1,4\nu2,3,5\nu2,2,6\n")
     (tmp_path / "items.csv").write_text(
         "item_id,title,categories\n1,12 Angry Men,Drama\n2,12 Angry Men,Drama|Crime\n"
         '3,Fargo,"Crime, Drama"\n')

@@ -78,7 +78,7 @@ def prepare(
     from ctrlrec.data import registry, store
     from ctrlrec.data.build import FilterConfig
     from ctrlrec.data.stats import stats
-    from ctrlrec.errors import CtrlrecError
+    from ctrlrec.errors import CtrlrecError, Interrupted
 
     src = registry.get(name)
     target_name = out or name
@@ -102,9 +102,16 @@ def prepare(
         opts = {"category": category}
     elif name == "steam" and categories:
         opts = {"categories": categories}
-    with console.status(f"preparing {name}"):
-        ds, warnings = registry.prepare(name, raw, filt, strict, out_name=out, **opts)
-        path = store.save(ds)
+    path = None
+    try:
+        with console.status(f"preparing {name}"):
+            ds, warnings = registry.prepare(name, raw, filt, strict, out_name=out, **opts)
+            path = store.save(ds)
+    except Interrupted:
+        if path is not None:  # the swap had happened: the new dataset is complete
+            raise Interrupted(f"interrupted: dataset '{target_name}' was written to {path}") from None
+        kept = f"the existing one in {target} is unchanged" if existed else "nothing was written"
+        raise Interrupted(f"interrupted: dataset '{target_name}' not prepared; {kept}") from None
     for w in warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     s = stats(ds)

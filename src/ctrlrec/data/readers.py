@@ -15,8 +15,10 @@ def open_text(path: str | Path, expected: str) -> io.TextIOBase:
     path = Path(path)
     if path.is_dir():
         raise InputFileError(path, expected, "is a folder, not a file")
-    if not path.is_file():
+    if not path.exists():
         raise InputFileError(path, expected, "file not found")
+    if not (path.is_file() or path.is_fifo()):  # a pipe is read as a stream: `--items <(zcat f.gz)`
+        raise InputFileError(path, expected, "not a regular file")
     try:
         if path.suffix == ".gz":
             fh = gzip.open(path, "rt", encoding="utf-8", errors="replace")

@@ -1,18 +1,19 @@
 """The teacher: a SASRec sequential recommender whose rankings label and score the LLM's work.
 
 `Teacher.load(run_dir)` gives the batched query API (`topk`, `ranking`, `ranks`);
-`train(config, out)` trains one; `ctrlrec teacher ...` wraps both.
+`ctrlrec.teacher.train.train(config, out)` trains one; `ctrlrec teacher ...` wraps both.
 """
 
-from ctrlrec.teacher.api import Teacher
-from ctrlrec.teacher.config import Runtime, TeacherConfig
+__all__ = ["Runtime", "Teacher", "TeacherConfig"]
 
-__all__ = ["Runtime", "Teacher", "TeacherConfig", "train"]
+# lazy: importing the package (as `ctrlrec teacher --help` does) should not pull in torch
+_WHERE = {"Teacher": "ctrlrec.teacher.api", "Runtime": "ctrlrec.teacher.config",
+          "TeacherConfig": "ctrlrec.teacher.config"}
 
 
-def __getattr__(name):  # lazy: importing the package should not pull in the training loop
-    if name == "train":
-        from ctrlrec.teacher.train import train
+def __getattr__(name):
+    if name in _WHERE:
+        import importlib
 
-        return train
-    raise AttributeError(name)
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'ctrlrec.teacher' has no attribute {name!r}")
