@@ -16,7 +16,8 @@ def read_jsonl(path: str | Path) -> list[dict]:
     """One object per line, each with a `messages` list; blank lines are skipped."""
     p = Path(path)
     if not p.is_file():
-        raise InputFileError(p, "a JSONL file of instruction samples")
+        raise InputFileError(p, "a JSONL file of instruction samples",
+                             "is a folder, not a file" if p.is_dir() else "file not found")
     out = []
     with p.open("rb") as fh:
         for n, line in enumerate(fh, 1):

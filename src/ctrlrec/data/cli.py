@@ -51,8 +51,10 @@ def prepare(
     name: str = typer.Argument(..., help="Source name: ml-100k, ml-1m, steam, amazon or csv."),
     raw: Path | None = typer.Option(None, help="Folder with the raw files (default: the cache)."),
     out: str | None = typer.Option(None, help="Name to save under (default: the source name)."),
-    user_core: int | None = typer.Option(None, help="Keep users with >= this many interactions."),
-    item_core: int | None = typer.Option(None, help="Keep items with >= this many interactions."),
+    user_core: int | None = typer.Option(
+        None, help="Keep users with >= this many interactions (default: the source's, 5; amazon 25)."),
+    item_core: int | None = typer.Option(
+        None, help="Keep items with >= this many interactions (default: the source's, 5; amazon 10)."),
     strict: bool = typer.Option(False, help="Stop at the first malformed line."),
     keep_duplicate_titles: bool = typer.Option(
         False, help="Keep items that share a title apart (default: merge them into one)."),
@@ -69,8 +71,8 @@ def prepare(
     year_col: str | None = typer.Option(
         None, help="csv: a column appended to the title in parentheses (e.g. year), so that distinct "
         "items sharing a title (remakes) are not merged."),
-    category: str | None = typer.Option(None, help="amazon: file stem, e.g. Movies_and_TV."),
-    categories: str | None = typer.Option(None, help="steam: genres, tags or both [default: both]."),
+    category: str | None = typer.Option(None, help="amazon: file stem (default: Movies_and_TV)."),
+    categories: str | None = typer.Option(None, help="steam: genres, tags or both (default: both)."),
     force: bool = typer.Option(False, "--force", help="Replace a prepared dataset of that name."),
 ) -> None:
     """Build the canonical dataset: dedup, time order, k-core, dense ids, leave-one-out."""

@@ -226,6 +226,10 @@ class LLMRecommender:
         if self.guidance < 0 or (self.guidance > 0 and self.decoding == "free"):
             raise CtrlrecError(f"guidance {self.guidance}: expected >= 0, and catalog or guaranteed "
                                "decoding when > 0 (free decoding has no title choice points)")
+        if self.backend == "hf":
+            from ctrlrec.llm.models import check_spec
+
+            check_spec(self.model_spec)  # a missing model is named before the first case runs
 
     def load(self) -> None:
         if self._model is not None:

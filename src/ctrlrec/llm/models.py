@@ -93,6 +93,13 @@ def convert_bundled(name: str, force: bool = False) -> Path:
     return target
 
 
+def check_spec(name_or_path: str) -> None:
+    """Refuse at once (before any work) a model that is no registry name, no existing path and no hub id."""
+    if name_or_path in REGISTRY or Path(name_or_path).expanduser().exists():
+        return
+    resolve(name_or_path)
+
+
 def resolve(name_or_path: str) -> str:
     """A folder or hub id that `from_pretrained` can read for a registry name, folder or hub id."""
     if name_or_path in REGISTRY:

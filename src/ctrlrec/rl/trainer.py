@@ -152,7 +152,6 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     run_dir = cfg.run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
     placement = choose(cfg.device, cfg.precision)
     ctx, ds = prompt_pool.task_context(cfg.dataset, cfg.teacher)
     pool_file = run_dir / "prompts.jsonl"
@@ -162,10 +161,11 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
         pool = prompt_pool.read(cfg.prompts_file)
     else:
         pool = prompt_pool.draw(ctx, cfg.tasks, cfg.n_prompts, cfg.k_min, cfg.k_max, cfg.seed, cfg.pool)
+    model, tok = load_backbone(cfg.sft, placement)  # a bad SFT run is refused before anything is written
+    run_dir.mkdir(parents=True, exist_ok=True)
     if not pool_file.is_file():
         prompt_pool.write(pool_file, pool)
     prompt_pool.attach_teacher(ctx, pool)
-    model, tok = load_backbone(cfg.sft, placement)
     policy = ActorCritic.from_config(model, cfg)
     trainer = PPOTrainer(cfg, policy, tok, pool, ScoringReward(Catalog.from_frame(ds.catalog)), run_dir,
                          progress)

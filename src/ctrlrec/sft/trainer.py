@@ -96,7 +96,12 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
     cfg.check()
     set_seed(cfg.seed)
     run_dir = cfg.run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # inputs first: a bad file or model name is refused before anything is loaded or written
+    train_file, valid_file = sample_files(cfg.dataset, cfg.train_file, cfg.valid_file)
+    train_rows = read_jsonl(train_file)
+    if not train_rows:
+        raise CtrlrecError(f"{train_file}: no samples; expected a JSONL file of instruction samples")
+    valid_rows = read_jsonl(valid_file) if valid_file is not None else None
     placement = choose(cfg.device, cfg.precision)
     tok = load_tokenizer(cfg.model)
     # full fine-tuning keeps fp32 master weights (bf16 autocast on CUDA through `placement`)
@@ -106,12 +111,12 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
     model.config.use_cache = False  # no KV cache while training (generation turns it on per call)
     if cfg.finetune == "lora":
         model = add_lora(model, cfg)
-    train_file, valid_file = sample_files(cfg.dataset, cfg.train_file, cfg.valid_file)
-    train = TokenisedSamples(tok, read_jsonl(train_file), cfg.max_length, progress=progress)
+    train = TokenisedSamples(tok, train_rows, cfg.max_length, progress=progress)
+    run_dir.mkdir(parents=True, exist_ok=True)
     callbacks = [RateProgress(run_dir / "log.jsonl"), TimeBudget(cfg.time_budget_min), CheckpointMarker()]
     validation = None
-    if evaluator is not None and valid_file is not None and cfg.eval_every >= 0:
-        cases = read_jsonl(valid_file)[: cfg.eval_cases]
+    if evaluator is not None and valid_rows is not None and cfg.eval_every >= 0:
+        cases = valid_rows[: cfg.eval_cases]
         if cfg.prompting == "grounded":  # validate on the prompts the model is trained for
             cases = [{**c, "messages": c["messages_grounded"]} for c in cases]
         gen = GenerationConfig(max_new_tokens=cfg.eval_max_new_tokens, batch_size=cfg.eval_batch_size)

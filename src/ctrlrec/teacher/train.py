@@ -87,6 +87,16 @@ def _seed_epoch(cfg: TeacherConfig, epoch: int) -> np.random.Generator:
     return np.random.default_rng([cfg.seed, epoch])
 
 
+def check_trainable(ds: Dataset) -> None:
+    """Refuse a dataset with no user of >= 3 items: no validation or test target to select or score by."""
+    n = sum(len(s) >= 3 for s in ds.sequences)
+    if n == 0:
+        raise CtrlrecError(
+            f"dataset '{ds.name}' has no user with >= 3 interactions ({len(ds.sequences)} users, "
+            f"{len(ds.interactions)} interactions): leave-one-out needs a training, a validation and "
+            f"a test item per user; prepare it from more data (users of >= 3: --user-core 3)")
+
+
 def train(cfg: TeacherConfig, out: str | Path, ds: Dataset | None = None, resume: bool = False,
           overwrite: bool = False, progress: bool = True,
           on_epoch: Callable[[dict], None] | None = None) -> dict:
@@ -96,6 +106,7 @@ def train(cfg: TeacherConfig, out: str | Path, ds: Dataset | None = None, resume
         raise CtrlrecError(f"{run} already holds a teacher run; pass --resume to continue it, "
                            f"--overwrite to start again, or choose another --out")
     ds = ds if ds is not None else load(cfg.dataset)
+    check_trainable(ds)
     rt = Runtime.resolve(cfg.device, cfg.precision, cfg.threads)
     torch.manual_seed(cfg.seed)
     model = SASRec(ds.n_items, cfg).to(rt.device)
