@@ -43,3 +43,15 @@ def test_teacher_refuses_a_dataset_without_validation_and_test_targets(tmp_path)
 def test_eval_names_a_missing_model_before_the_first_case(tmp_path):
     with pytest.raises(CtrlrecError, match="model '.*nomodel': expected a registry name"):
         make_recommender(str(tmp_path / "nomodel"), _dataset(per_user=3))
+
+
+def test_tasks_refuse_a_teacher_of_another_dataset(tmp_path):
+    from ctrlrec.data import store
+    from ctrlrec.tasks.cli import _context
+    from tests.teacher.teacher_synth import cyclic_dataset
+
+    train_teacher(tiny_config(epochs=1), tmp_path / "teacher", ds=cyclic_dataset(), progress=False)
+    store.save(_dataset(per_user=3))
+    with pytest.raises(CtrlrecError, match="trained on .* items but tiny has 3; expected a teacher "
+                                           "trained on this dataset"):
+        _context("tiny", str(tmp_path / "teacher"))
