@@ -28,3 +28,25 @@ def test_rule_reward_rises(formatted, tmp_path):
     assert {"reward/total", "reward/item", "reward/list", "kl", "entropy", "clipfrac", "loss/value",
             "approx_kl", "approx_kl_max"} <= set(rows[0])
     assert all(float(r["approx_kl_max"]) >= float(r["approx_kl"]) - 1e-12 for r in rows)
+
+
+def test_critic_warm_up_moves_only_the_critic_and_each_has_its_learning_rate(formatted, tmp_path):
+    import copy
+
+    import torch
+
+    model, tok = formatted
+    cfg = PPOConfig(steps=2, prompts_per_step=2, max_new_tokens=24, learning_rate=3e-3,
+                    critic_learning_rate=1e-2, critic_warmup_steps=2, save_every=2, tensorboard=False)
+    policy = ActorCritic(copy.deepcopy(model))
+    tr = PPOTrainer(cfg, policy, tok, prompts(4), LineRule("Movie A"), tmp_path, progress=False)
+    assert [g["lr"] for g in tr.optimizer.param_groups] == [3e-3, 1e-2]
+    groups = policy.parameter_groups()
+    before = {k: [p.detach().clone() for p in groups[k]] for k in ("actor", "critic", "value_head")}
+    tr.train()
+
+    def moved(k):
+        return any(not torch.equal(a, p.detach()) for a, p in zip(before[k], groups[k]))
+
+    assert not moved("actor")  # warm-up: the policy waits
+    assert moved("critic") and moved("value_head")

@@ -91,3 +91,13 @@ def test_token_rewards_layout():
     r3 = token_rewards(4, [1, 1, 2], [0.5, 0.25, -1.0], 0.3, 10.0, logp, ref, kl_coef=0.3, item_reward=False)
     assert r3.tolist() == pytest.approx((kl + torch.tensor([0.0, 0.0, 0.0, 3.0])).tolist())
     assert token_rewards(1, [], [], -0.5, 10.0).tolist() == [-5.0]
+
+
+def test_list_reward_spread_over_the_titles():
+    # 3 titles ending at tokens 1, 1 and 3: each gets a third of list_scale * R_list
+    r = token_rewards(5, [1, 1, 3], [0.0, 0.0, 0.0], 0.3, 10.0, list_credit="titles")
+    assert r.tolist() == pytest.approx([0.0, 2.0, 0.0, 1.0, 0.0])
+    assert float(r.sum()) == pytest.approx(3.0)  # the same total as on the last token
+    # no title: the list reward stays on the last token
+    assert token_rewards(3, [], [], 0.3, 10.0, list_credit="titles").tolist() == pytest.approx(
+        [0.0, 0.0, 3.0])

@@ -45,6 +45,10 @@ class PPOConfig:
     # --- rewards on tokens
     item_reward: bool = True  # R_item on the last token of each title; False = the paper's v3 ablation
     list_scale: float = 10.0  # R_list is multiplied by this on the last response token (paper: 10)
+    # where list_scale * R_list goes: "last" (the last response token, the paper's placement) or
+    # "titles" (split evenly over the tokens that end each title, so every title gets its share
+    # without relying on GAE to carry it back ~100 tokens)
+    list_credit: str = "last"
     kl_coef: float = 0.3  # eta: per-token penalty -eta*(log pi - log pi_ref) (paper: 0.3)
     whiten_rewards: bool = True  # scale per-token rewards to unit batch std, keeping their mean (TRL's rule)
     # --- PPO
@@ -58,7 +62,10 @@ class PPOConfig:
     mini_batch_size: int = 4  # sequences per gradient step within a PPO epoch
     target_kl: float = 0.1  # stop the PPO epochs of a batch once the mean approximate KL to the rollout
     #                         policy exceeds this (0 = never stop early)
-    learning_rate: float = 5e-6  # AdamW learning rate (paper's code: 5e-6)
+    learning_rate: float = 5e-6  # AdamW learning rate of the actor (paper's code: 5e-6)
+    critic_learning_rate: float | None = None  # the critic's and value head's (None = learning_rate)
+    critic_warmup_steps: int = 0  # the first N PPO steps train the critic only (the actor waits
+    #                               for values that are not ~0 before following their advantages)
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0  # gradient clipping over actor, critic and value head together
     # --- adapters
@@ -97,9 +104,13 @@ class PPOConfig:
             raise CtrlrecError("sampling: expected temperature > 0 and 0 < top_p <= 1")
         if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
             raise CtrlrecError("gamma and lam: expected values in [0, 1]")
-        for name in ("cliprange", "cliprange_value", "learning_rate"):
-            if getattr(self, name) <= 0:
+        for name in ("cliprange", "cliprange_value", "learning_rate", "critic_learning_rate"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise CtrlrecError(f"{name} = {getattr(self, name)}: expected a positive number")
+        if self.critic_warmup_steps < 0:
+            raise CtrlrecError(f"critic_warmup_steps = {self.critic_warmup_steps}: expected >= 0")
+        if self.list_credit not in ("last", "titles"):
+            raise CtrlrecError(f"list_credit {self.list_credit!r}: expected last or titles")
         for name in ("kl_coef", "vf_coef", "ent_coef", "target_kl", "list_scale", "max_grad_norm"):
             if getattr(self, name) < 0:
                 raise CtrlrecError(f"{name} = {getattr(self, name)}: expected a number >= 0")

@@ -70,12 +70,14 @@ def title_end_tokens(tok, ids: Sequence[int], spans: Sequence[tuple[int, int]],
 
 def token_rewards(n_tokens: int, item_tokens: Sequence[int], item_rewards: Sequence[float],
                   list_reward: float, list_scale: float, logp=None, ref_logp=None, kl_coef: float = 0.0,
-                  item_reward: bool = True):
+                  item_reward: bool = True, list_credit: str = "last"):
     """The per-token reward of one response (a float tensor of length `n_tokens`).
 
     r[t] = -kl_coef * (logp[t] - ref_logp[t])                  on every response token
          + sum of R_item of the titles that end at token t     (when `item_reward`)
-         + list_scale * R_list                                  on the last token
+         + list_scale * R_list                                  on the last token (`list_credit`
+           "last"), or split evenly over the titles' last tokens ("titles"; the last token when
+           the response has no title)
     """
     import torch
 
@@ -87,5 +89,10 @@ def token_rewards(n_tokens: int, item_tokens: Sequence[int], item_rewards: Seque
     if item_reward and len(item_tokens):
         idx = torch.as_tensor(list(item_tokens), dtype=torch.long)
         r.index_add_(0, idx, torch.as_tensor(np.asarray(item_rewards, dtype=np.float32)))
-    r[n_tokens - 1] += list_scale * float(list_reward)
+    total = list_scale * float(list_reward)
+    if list_credit == "titles" and len(item_tokens):
+        idx = torch.as_tensor(list(item_tokens), dtype=torch.long)
+        r.index_add_(0, idx, torch.full((len(idx),), total / len(idx)))
+    else:
+        r[n_tokens - 1] += total
     return r

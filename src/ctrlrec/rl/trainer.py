@@ -42,8 +42,10 @@ class PPOTrainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.progress = progress
         groups = policy.parameter_groups()
+        critic_lr = cfg.critic_learning_rate or cfg.learning_rate
         self.optimizer = torch.optim.AdamW(
-            [{"params": groups["actor"]}, {"params": groups["critic"] + groups["value_head"]}],
+            [{"params": groups["actor"], "lr": cfg.learning_rate},
+             {"params": groups["critic"] + groups["value_head"], "lr": critic_lr}],
             lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         self.step = 0
         self.history: list[dict] = []
@@ -73,7 +75,8 @@ class PPOTrainer:
         rewards, comp = place_rewards(self.tok, roll, judged, cfg)
         adv, returns = advantages(rewards, roll, cfg)
         gen = torch.Generator().manual_seed(self._seed(step, 2))
-        upd = ppo_update(self.policy, self.optimizer, roll, adv, returns, cfg, gen)
+        upd = ppo_update(self.policy, self.optimizer, roll, adv, returns, cfg, gen,
+                         train_actor=step >= cfg.critic_warmup_steps)
         mask = roll.tensors["mask"]
         n_tok = mask.sum(1)
         kl = ((roll.logp - roll.ref_logp) * mask).sum(1)

@@ -28,7 +28,8 @@ def place_rewards(tok, roll, judged, cfg):
         n = len(ids)
         toks = title_end_tokens(tok, ids, judged.spans[i], roll.texts[i])
         r = token_rewards(n, toks, judged.item_rewards[i], judged.list_rewards[i], cfg.list_scale,
-                          roll.logp[i], roll.ref_logp[i], cfg.kl_coef, cfg.item_reward)
+                          roll.logp[i], roll.ref_logp[i], cfg.kl_coef, cfg.item_reward,
+                          list_credit=cfg.list_credit)
         rewards[i, :n] = r.to(rewards.device)
         comp["item"].append(float(np.sum(judged.item_rewards[i])) if cfg.item_reward else 0.0)
         comp["list"].append(cfg.list_scale * float(judged.list_rewards[i]))
@@ -46,8 +47,12 @@ def advantages(rewards, roll, cfg):
     return whiten(adv, mask), returns
 
 
-def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None) -> dict:
-    """PPO epochs over one batch; returns the means of the loss terms and diagnostics."""
+def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None, train_actor: bool = True) -> dict:
+    """PPO epochs over one batch; returns the means of the loss terms and diagnostics.
+
+    `train_actor=False` (the critic's warm-up steps) computes the policy terms for logging but
+    backpropagates only the value loss, so the actor's weights do not move.
+    """
     import torch
 
     n = len(roll)
@@ -74,7 +79,8 @@ def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None) -> di
             ent_mean = masked_mean(ent, mask)
             # actor and critic share no trained weights, so two backward passes give the gradient of
             # pg - ent_coef*H + vf_coef*vf while holding only one graph at a time
-            (pg - cfg.ent_coef * ent_mean).backward()
+            if train_actor:
+                (pg - cfg.ent_coef * ent_mean).backward()
             values = policy.values(b)
             vf, vclip = value_loss(values, roll.values[idx], returns[idx], mask, cfg.cliprange_value)
             (cfg.vf_coef * vf).backward()
