@@ -46,7 +46,7 @@ def test_critic_warm_up_moves_only_the_critic_and_each_has_its_learning_rate(for
     tr.train()
 
     def moved(k):
-        return any(not torch.equal(a, p.detach()) for a, p in zip(before[k], groups[k]))
+        return any(not torch.equal(a, p.detach()) for a, p in zip(before[k], groups[k], strict=True))
 
     assert not moved("actor")  # warm-up: the policy waits
     assert moved("critic") and moved("value_head")
