@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shlex
 import socket
 import subprocess
 import sys
@@ -98,7 +99,8 @@ async def drive(a, url: str) -> None:
         for c in a.levels:
             res, took = await closed_loop(client, c, a.rounds * c, make)
             print(summary(str(c), res, took), flush=True)
-        await burst(client, "/v1/recommend", [make() for _ in range(a.burst)])
+        if a.burst:
+            await burst(client, "/v1/recommend", [make() for _ in range(a.burst)])
         if a.crs_burst:
             await one(client, {"text": "something funny"}, "/crs/turn")  # a measured turn
             turns = [{"text": f"a film like number {j}"} for j in range(a.crs_burst)]
@@ -153,6 +155,8 @@ def main() -> None:
     ap.add_argument("--client-timeout", type=float, default=900)
     ap.add_argument("--time-limit", type=float, default=1200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--serve-args", default="", help="more `ctrlrec serve` options, e.g. "
+                    "'--pool-mode grounded --teacher RUN' (one string, split like a shell)")
     a = ap.parse_args()
 
     port = free_port()
@@ -160,7 +164,7 @@ def main() -> None:
     cmd = [sys.executable, "-m", "ctrlrec.cli", "serve", a.model, "--dataset", a.dataset,
            "--host", "127.0.0.1", "--port", str(port), "--max-batch", str(a.max_batch),
            "--queue-max", str(a.queue_max), "--timeout-s", str(a.server_timeout),
-           "--threads", str(a.threads)]
+           "--threads", str(a.threads), *shlex.split(a.serve_args)]
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"ctrlrec-serve-load-{port}.log", "w")
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
