@@ -112,7 +112,7 @@ def ppo_config(cfg: ProfilesConfig, tuned: str, out: Path, **over):
                   item_reward=False, list_scale=1.0, kl_coef=cfg.kl_coef, max_new_tokens=cfg.max_new_tokens,
                   prompts_per_step=8, responses_per_prompt=2, rollout_batch_size=cfg.batch_size,
                   learning_rate=1e-5, save_every=10, tensorboard=False, device=cfg.device,
-                  gradient_checkpointing=True,  # ~1,300-token prompts: bench/ppo_memory.py
+                  gradient_checkpointing=True,  # ~1,300-token prompts: docs/log/2026-12.md
                   threads=cfg.threads or None)
     values.update(over)
     return PPOConfig(**values)

@@ -75,7 +75,7 @@ class PPOConfig:
     value_head_init_std: float = 0.0  # std of the value head's initial weights (0 = zeros: V starts at 0)
     # recompute each layer's activations in the update's backward pass: far less memory for long
     # prompts (a 4 x 1,277-token mini-batch of the 135M model: >21 GB without, 14.3 GB with;
-    # bench/ppo_memory.py), ~1.4x the update's time; the rollout is unaffected. The backward recomputes
+    # docs/log/2026-12.md), ~1.4x the update's time; the rollout is unaffected. The backward recomputes
     # with the adapter active at that moment, so each forward is backpropagated before the next
     # adapter switch (ppo_update does so)
     gradient_checkpointing: bool = False
