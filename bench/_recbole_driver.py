@@ -1,5 +1,8 @@
 """Runs RecBole 1.2.1's SASRec inside the benchmark's temporary venv (not importable by ctrlrec).
 
+Produces the RecBole side of docs/results.md, 'Teacher', rows 'ml-100k time to RecBole's best valid
+NDCG@10' and 'ml-1m seconds an epoch' (run by bench/teacher_vs_recbole.py).
+
 Usage: python _recbole_driver.py SPEC.json  -- SPEC names the data folder, hyper-parameters and
 the JSON-lines file to append per-epoch records to. Uses RecBole's own Config / dataset / SASRec /
 Trainer; the only change is in evaluation: like ctrlrec, the user's earlier items (the whole

@@ -1,6 +1,9 @@
 """ctrlrec's BiasMF / LightGCN against RecBole 1.2.1's BPR / LightGCN: same split, same
 hyper-parameters, CPU, one after the other.
 
+Produces docs/results.md, 'CF models', rows 'LightGCN against RecBole 1.2.1' and 'BPR-MF against
+RecBole's BPR'.
+
     PYTHONPATH=src python bench/cf_vs_recbole.py [--dataset ml-100k] [--models biasmf lightgcn]
                                                  [--workdir /tmp/cfbench] [--threads 1]
 

@@ -1,5 +1,8 @@
 """A control column for the profile ablation: every user gets the same profile.
 
+Produces docs/results.md, 'User profiles', the at-a-glance table's row 'control: one profile for
+everyone' (run by bench/profiles_ablation.sh).
+
 A profile column can lift a CF model for two reasons: what the profiles say about each user, or
 only that every user's embedding gains a learned side term. When the profiles are nearly all alike
 (the degenerate builds of docs/results.md), that term is nearly one vector c for every user, and

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The conversational-recommendation run of docs/results.md ("Conversational recommendation"), from a
-# fresh clone: data, the SASRec teacher baseline, simulated dialogues, SFT, reward model, PPO, eval.
+# The conversational-recommendation run of docs/results.md ('Conversational recommendation (crs) on
+# ml-100k': the evaluation table and the reward-model and PPO rows), from a fresh clone: data, the
+# SASRec teacher baseline, simulated dialogues, SFT, reward model, PPO, eval.
 # Every stage resumes or is skipped when complete, so the same command continues a killed run.
 # Lengths are settable: RM_STEPS (reward-model steps), RL_STEPS and RL_BUDGET (PPO steps, minutes),
 # MODES (decoding modes evaluated for the LLM recommenders: "free", "catalog" or both), ANNOTATE

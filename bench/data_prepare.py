@@ -1,5 +1,8 @@
 """Benchmark: streaming prepare of a generated Amazon-format dump.
 
+Produces docs/results.md, 'Data and instruction data', row 'streaming prepare of 10M generated
+Amazon 2018 reviews'.
+
 Writes N interactions (default 10M) as `Movies_and_TV.json.gz` (full review records, as published)
 plus the matching metadata file, then, each in a fresh subprocess so peak memory is its own:
   ctrlrec   prepare through the amazon source (streaming, compact arrays)

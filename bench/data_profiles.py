@@ -1,5 +1,8 @@
 """A control column for the profile ablation: every user's data-written profile, no LLM.
 
+Produces docs/results.md, 'User profiles', the at-a-glance table's row 'control: data-written
+profiles' (run by bench/profiles_ablation.sh).
+
 On CPU the self teacher's targets are the data-written profiles (`ctrlrec.profiles.facts`: activity,
 taste, era; the three most frequent categories), so a tuned model at best imitates them. This writes
 them for every user of a split, from that split's training interactions only, as a `profiles

@@ -1,5 +1,8 @@
 """Free vs catalog vs guaranteed decoding on the same prompts, one run; trie build time and memory.
 
+Produces docs/results.md, 'Decoding and service', the 'Decoding' table (cost, formatting errors,
+intent met, trie build).
+
     python bench/decoding.py [--model smollm2-135m] [--dataset ml-1m] [--prompts 24] [--k 10]
                              [--batch 8] [--rounds 2] [--threads 1] [--synthetic 100000]
 

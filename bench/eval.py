@@ -1,6 +1,9 @@
 """Evaluation throughput: test cases per second through `ctrlrec eval`'s harness on the default model
 (smollm2-135m, Hugging Face backend), and how much of the time is not generation.
 
+Produces docs/results.md, 'Scoring and the evaluation harness', row 'evaluation harness, everything
+but generation'.
+
     python bench/eval.py [--dataset ml-100k] [--cases 32] [--overhead-cases 4000]
 
 Two runs of the same harness (`run_eval`) over the same ml-100k I1+ test cases, with and without the

@@ -1,5 +1,7 @@
 """Round-2 judging with and without shared prefixes (`ctrlrec.profiles.judge.log_odds`), side by side.
 
+Produces docs/results.md, 'User profiles', row 'round-2 judging with shared prefixes'.
+
     python bench/judge.py [--dataset ml-100k] [--users 32] [--batch-size 16] [--threads 2]
 
 The conversations are those of the self teacher's ranking: each user's single-round prompt, a

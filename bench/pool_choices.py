@@ -1,5 +1,5 @@
-"""Benchmark: the grounded mode's pool choices on the retrieval side (docs/results.md, "Grounded mode:
-pool choices").
+"""Benchmark: the grounded mode's pool choices on the retrieval side. Produces docs/results.md, 'The
+aligned model', 'Around the model', row 'the demo's pool' (the full table: docs/log/2026-12.md).
 
 For each (n_top, per_category) it builds the pools of the fixed test users (the teacher on the
 prefix before the held-out item) and of training positions (random targets inside the training

@@ -1,13 +1,14 @@
 #!/bin/bash
 # RecLM's ablation on ml-100k (docs/profiles.md): tune, refine, build, then `cf compare`, one split
 # at a time, at the CPU scale of docs/results.md (tuning on the first 200 users, best-of-2, user
-# profiles only). Every step resumes or reads its cache, so a stopped run is simply started again.
+# profiles only). Produces docs/results.md, 'User profiles', the at-a-glance table (every row).
+# Every step resumes or reads its cache, so a stopped run is simply started again.
 #   bash bench/profiles_ablation.sh random        # then: cold-item
 # CF=... names the split's LightGCN run (neighbours); MODELS=... the CF models compared, each over
 # the training seeds SEEDS (default 2024,2025,2026; the table gives mean ± std);
 # RL=0 skips the RL refinement and its build; RL_STEPS=... its PPO steps, and RL_BUDGET (minutes),
 # RL_USERS (tuning users, 200), RL_PROMPTS (users per step), RL_EPOCHS (PPO epochs), RL_LR fit it to
-# a CPU session (`profiles rl --help`; results.md gives a CPU run's figures). BUILDS=... names the tuned
+# the time a CPU has (`profiles rl --help`; results.md gives a CPU run's figures). BUILDS=... names the tuned
 # models built before RL (default "single two-round"; BUILDS="" when a split's earlier columns are
 # already in docs/results.md and only the RL column is wanted: ~1.5 h less here). The comparison has
 # a column for every build that exists, so it can be run before the RL column is there.

@@ -1,5 +1,8 @@
 """RL vs SFT on the fixed test sets: greedy decoding, scored with ctrlrec.scoring.
 
+Produces the columns of docs/results.md, 'RL', row 'RL against SFT on ml-100k' (the row on the page
+came from the 2026-11-30 `make demo` evaluation, which scores the same sets the same way).
+
     python bench/rl_compare.py --tests runs/ml-100k/tasks-pop/test --limit 32 \
         --model sft=RUN_SFT --model rl=runs/rl-ml100k [--json out.json]
 

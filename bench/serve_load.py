@@ -1,5 +1,7 @@
 """Load test of `ctrlrec serve` on loopback: throughput and latency per concurrency, then overload.
 
+Produces docs/results.md, 'Decoding and service', the 'Serving' table's burst and throughput rows.
+
     python bench/serve_load.py [--model smollm2-135m] [--dataset ml-1m] [--k 3] [--mode catalog]
                                [--levels 1,4,8,16] [--rounds 2] [--burst 64]
                                [--max-batch 8] [--queue-max 16] [--time-limit 1200]

@@ -1,5 +1,8 @@
 """Benchmark: SFT training throughput of the batching schemes, side by side in one run.
 
+Produces docs/results.md, 'The aligned model', 'Around the model', row 'SFT batching on the demo's
+instruction data'.
+
 On the default model (SmolLM2-135M, LoRA r=16 on all linear layers) and real instruction samples,
 each scheme trains the same N samples for S optimiser steps in a fresh subprocess (so peak memory is
 its own) and reports training tokens/s (non-padding tokens), the share of padded positions, seconds per

@@ -1,5 +1,8 @@
 """Benchmark: building instruction samples (issue 5 target: 100,000 for ml-1m in under a minute).
 
+Produces docs/results.md, 'Data and instruction data', row '100,000 samples of the paper's mixture,
+ml-1m'.
+
 Builds N samples of the paper's mixture on a prepared dataset with the teacher (or popularity when
 no teacher run is given), batched as ctrlrec does, and a small subsample with batch size 1 (one
 teacher query per sample, as the paper's code does over HTTP) side by side; prints samples/s and

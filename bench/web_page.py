@@ -1,5 +1,6 @@
 """The README's picture of the web page: a real user's answer from a served model, in a real browser
-(docs/img/web.png; docs/results.md, "Service"). Also prints the answer's wall time as the page saw it.
+(docs/img/web.png). Also prints the answer's wall time as the page saw it: docs/results.md, 'Decoding
+and service', 'Serving' table, row 'guaranteed, k = 10, one page request'.
 
     python bench/web_page.py --model runs/pipeline-ml-100k/sft --dataset ml-100k --user 3 \
         --exclude Comedy --k 10 --mode guaranteed --out docs/img/web.png
