@@ -69,7 +69,7 @@ def longest(tok, rows: list[dict]) -> list[int]:
 def reward_args(out: Path, on_gpu: bool, epochs: float = 1.0, lr: float = 1e-4, batch_size: int = 4,
                 seed: int = 0, max_length: int = 512, progress: bool = True):
     """RewardTrainer's configuration. TRL's configs default to bf16 autocast on a CPU too; there a
-    step of 4 pairs took 645 s against ~27-36 s in fp32 (docs/results.md); CPU runs stay fp32
+    step of 4 pairs took 645 s against ~27-36 s in fp32 (docs/log/2026-12.md); CPU runs stay fp32
     (ctrlrec.llm.device). On a GPU TRL's choice stands."""
     from trl import RewardConfig
 
