@@ -42,6 +42,10 @@ class PPOConfig:
     top_p: float = 1.0  # nucleus cut-off while sampling (1.0 = plain sampling)
     max_new_tokens: int = 160  # response length cap (a top-10 list of movie titles is ~110 tokens)
     rollout_batch_size: int = 16  # sequences per generate/forward call during rollouts
+    # "free": the policy samples any text (the paper); "catalog": every line an exact title of the
+    # prompt's candidates (the whole catalog in the paper mode), distinct, outside the history, k
+    # lines then end of turn; log-probs, KL and entropy are taken under the same constraint
+    rollout_decoding: str = "free"
     # --- rewards on tokens
     item_reward: bool = True  # R_item on the last token of each title; False = the paper's v3 ablation
     list_scale: float = 10.0  # R_list is multiplied by this on the last response token (paper: 10)
@@ -109,6 +113,8 @@ class PPOConfig:
                 raise CtrlrecError(f"{name} = {getattr(self, name)}: expected a positive number")
         if self.critic_warmup_steps < 0:
             raise CtrlrecError(f"critic_warmup_steps = {self.critic_warmup_steps}: expected >= 0")
+        if self.rollout_decoding not in ("free", "catalog"):
+            raise CtrlrecError(f"rollout_decoding {self.rollout_decoding!r}: expected free or catalog")
         if self.list_credit not in ("last", "titles"):
             raise CtrlrecError(f"list_credit {self.list_credit!r}: expected last or titles")
         for name in ("kl_coef", "vf_coef", "ent_coef", "target_kl", "list_scale", "max_grad_norm"):

@@ -65,7 +65,9 @@ def entropy(logits):
     import torch
 
     logp = torch.log_softmax(logits, dim=-1)
-    return -(logp.exp() * logp).sum(-1)
+    p = logp.exp()
+    # masked (-inf) tokens add 0; zeroing log p before the product keeps their gradient finite
+    return -(p * torch.where(p > 0, logp, torch.zeros_like(logp))).sum(-1)
 
 
 def approx_kl(logp, old_logp, mask):

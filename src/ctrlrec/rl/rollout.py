@@ -2,7 +2,12 @@
 rollout policy's log-probs, the reference's log-probs and the critic's values, one batched forward each.
 
 PPO then trains on exactly these ids (reference-notes defect 5: never a re-tokenised rendering of
-the parsed list). Sampling runs left-padded with a KV cache; the scoring forwards run on right-padded
+the parsed list). With a `CatalogDecoder` and one `RowSpec` per prompt, sampling runs through the
+catalog-constrained logits processor (each line an exact title of the row's pool, distinct, outside
+the history, k lines, then end of turn): rollouts are short and always legal. The allowed-token
+mask of every sampled step is kept (`tensors["allowed"]`, [N, R, vocab]) and every log-prob, the
+reference's included, is taken under it, so PPO's ratio and KL are those of the distribution the
+tokens were actually drawn from. Sampling runs left-padded with a KV cache; the scoring forwards run on right-padded
 rows `prompt + response + pad`, where plain 0..L-1 positions are right for every real token.
 """
 
@@ -42,10 +47,25 @@ def _cut(ids: list[int], stops: set[int], pad: int) -> list[int]:
     return ids
 
 
+class _MaskRecorder:
+    """A logits processor that keeps which tokens the processors before it left finite."""
+
+    def __init__(self):
+        self.steps: list = []
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        self.steps.append(torch.isfinite(scores).cpu())
+        return scores
+
+
 def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, temperature: float,
-           top_p: float = 1.0, batch_size: int = 16,
-           seed: int = 0) -> tuple[list[list[int]], list[list[int]]]:
-    """(prompt ids, response ids) for each prompt repeated `n_per_prompt` times, in that order."""
+           top_p: float = 1.0, batch_size: int = 16, seed: int = 0, decoder=None,
+           specs: list | None = None):
+    """(prompt ids, response ids) for each prompt repeated `n_per_prompt` times, in that order; with
+    `decoder` and `specs` (one RowSpec per prompt) also the allowed-token masks of each response
+    ([len(response), vocab] bool), else None."""
     import torch
 
     stops = stop_token_ids(tok, policy.peft)
@@ -55,25 +75,44 @@ def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, t
     flat = [i for i in range(len(prompts)) for _ in range(n_per_prompt)]
     order = sorted(range(len(flat)), key=lambda j: -len(encoded[flat[j]]))
     out: list[list[int] | None] = [None] * len(flat)
+    allowed: list | None = [None] * len(flat) if decoder is not None else None
     torch.manual_seed(seed)
     policy.train(False)
     for s in range(0, len(order), batch_size):
         rows = order[s: s + batch_size]
         ids, mask = left_pad([encoded[flat[j]] for j in rows], pad)
         width = ids.shape[1]
+        extra = {}
+        if decoder is not None:
+            from transformers import LogitsProcessorList
+
+            recorder = _MaskRecorder()
+            extra["logits_processor"] = LogitsProcessorList(
+                [decoder.processor([specs[flat[j]] for j in rows]), recorder])
+            max_new = max(max_new_tokens, decoder.max_new_tokens(max(specs[flat[j]].k for j in rows)))
+        else:
+            max_new = max_new_tokens
         with torch.inference_mode():
             # top_k=0: no truncation, so the tokens come from exactly the tempered softmax that
             # PPO's ratio assumes
             gen = policy.generate(input_ids=ids.to(policy.device), attention_mask=mask.to(policy.device),
-                                  max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                                  top_p=top_p, top_k=0, eos_token_id=stops, pad_token_id=pad, use_cache=True)
+                                  max_new_tokens=max_new, do_sample=True, temperature=temperature,
+                                  top_p=top_p, top_k=0, eos_token_id=stops, pad_token_id=pad, use_cache=True,
+                                  **extra)
         for r, j in enumerate(rows):
             out[j] = _cut(gen[r, width:].tolist(), set(stops), pad)
-    return [encoded[i] for i in flat], out  # type: ignore[return-value]
+        if allowed is not None:
+            steps = torch.stack(recorder.steps, dim=1)  # [rows, steps, vocab]
+            for r, j in enumerate(rows):
+                allowed[j] = steps[r, : len(out[j])]  # type: ignore[arg-type]
+    return [encoded[i] for i in flat], out, allowed  # type: ignore[return-value]
 
 
-def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, device) -> dict:
-    """Right-padded model inputs plus, per response token j, the position whose output predicts it."""
+def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, device,
+         allowed: list | None = None) -> dict:
+    """Right-padded model inputs plus, per response token j, the position whose output predicts it
+    (and with `allowed`, the [N, R, vocab] mask of the tokens each position could be sampled from;
+    padded positions allow everything)."""
     import torch
 
     n = len(prompt_ids)
@@ -93,8 +132,14 @@ def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, d
         if r:
             response[i, : len(r)] = torch.tensor(r)
             mask[i, : len(r)] = 1.0
-    return {k: v.to(device) for k, v in dict(input_ids=input_ids, attention_mask=attn, positions=positions,
-                                              response=response, mask=mask).items()}
+    out = dict(input_ids=input_ids, attention_mask=attn, positions=positions, response=response, mask=mask)
+    if allowed is not None:
+        vocab = allowed[0].shape[-1]
+        full = torch.ones((n, R, vocab), dtype=torch.bool)
+        for i, a in enumerate(allowed):
+            full[i, : a.shape[0]] = a
+        out["allowed"] = full
+    return {k: v.to(device) for k, v in out.items()}
 
 
 def evaluate_rollout(policy, roll: Rollout, temperature: float, batch_size: int) -> None:
@@ -115,16 +160,27 @@ def evaluate_rollout(policy, roll: Rollout, temperature: float, batch_size: int)
     roll.values = torch.cat(val) * mask
 
 
-def collect(policy, tok, prompts: list, cfg, seed: int) -> Rollout:
-    """Sample `cfg.responses_per_prompt` responses per prompt and evaluate them (one PPO batch)."""
-    p_ids, r_ids = sample(policy, tok, prompts, cfg.responses_per_prompt, cfg.max_new_tokens,
-                          cfg.temperature, cfg.top_p, cfg.rollout_batch_size, seed)
+def row_spec(prompt: dict):
+    """The catalog-decoding RowSpec of an RL prompt: k titles from its candidates (the whole catalog
+    when it lists none), outside its history. Item ids are the catalog's indexes (prepared datasets)."""
+    from ctrlrec.llm.decoding import RowSpec
+
+    return RowSpec(int(prompt["k"]), "catalog", tuple(dict.fromkeys(int(h) for h in prompt.get("history") or [])),
+                   pool=tuple(int(c) for c in prompt.get("candidates") or ()))
+
+
+def collect(policy, tok, prompts: list, cfg, seed: int, decoder=None) -> Rollout:
+    """Sample `cfg.responses_per_prompt` responses per prompt and evaluate them (one PPO batch);
+    with a `decoder`, sampling is constrained to each prompt's candidates (`row_spec`)."""
+    specs = [row_spec(p) for p in prompts] if decoder is not None else None
+    p_ids, r_ids, allowed = sample(policy, tok, prompts, cfg.responses_per_prompt, cfg.max_new_tokens,
+                                   cfg.temperature, cfg.top_p, cfg.rollout_batch_size, seed, decoder, specs)
     pad = tok.pad_token_id if tok.pad_token_id is not None else stop_token_ids(tok)[0]
     roll = Rollout(
         prompt_index=[i for i in range(len(prompts)) for _ in range(cfg.responses_per_prompt)],
         response_ids=r_ids,
         texts=[tok.decode(r, skip_special_tokens=True) for r in r_ids],
-        tensors=pack(p_ids, r_ids, pad, policy.device),
+        tensors=pack(p_ids, r_ids, pad, policy.device, allowed),
     )
     evaluate_rollout(policy, roll, cfg.temperature, cfg.rollout_batch_size)
     return roll

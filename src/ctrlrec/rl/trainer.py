@@ -33,7 +33,7 @@ class PPOTrainer:
     """PPO over `prompts` with `reward_fn`, training `policy` (an `ActorCritic`) in `run_dir`."""
 
     def __init__(self, cfg: PPOConfig, policy, tok, prompts: list[dict], reward_fn: RewardFn,
-                 run_dir: str | Path, progress: bool = True):
+                 run_dir: str | Path, progress: bool = True, decoder=None):
         import torch
 
         cfg.check()
@@ -41,6 +41,7 @@ class PPOTrainer:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.progress = progress
+        self.decoder = decoder  # a CatalogDecoder: rollouts constrained to each prompt's candidates
         groups = policy.parameter_groups()
         critic_lr = cfg.critic_learning_rate or cfg.learning_rate
         self.optimizer = torch.optim.AdamW(
@@ -68,7 +69,7 @@ class PPOTrainer:
         t0 = time.perf_counter()
         idx = prompt_pool.order(len(self.prompts), step, cfg.prompts_per_step, cfg.seed)
         batch = [self.prompts[i] for i in idx]
-        roll = collect(self.policy, self.tok, batch, cfg, seed=self._seed(step, 1))
+        roll = collect(self.policy, self.tok, batch, cfg, seed=self._seed(step, 1), decoder=self.decoder)
         t_roll = time.perf_counter() - t0
         samples = [batch[i] for i in roll.prompt_index]
         judged = self.reward_fn(roll.texts, samples)
@@ -170,8 +171,13 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
         prompt_pool.write(pool_file, pool)
     prompt_pool.attach_teacher(ctx, pool)
     policy = ActorCritic.from_config(model, cfg)
-    trainer = PPOTrainer(cfg, policy, tok, pool, ScoringReward(Catalog.from_frame(ds.catalog)), run_dir,
-                         progress)
+    catalog = Catalog.from_frame(ds.catalog)
+    decoder = None
+    if cfg.rollout_decoding == "catalog":
+        from ctrlrec.llm.decoding import CatalogDecoder
+
+        decoder = CatalogDecoder(tok, catalog)
+    trainer = PPOTrainer(cfg, policy, tok, pool, ScoringReward(catalog), run_dir, progress, decoder)
     trainer.placement = placement
     return trainer
 
