@@ -7,8 +7,8 @@ catalog-constrained logits processor (each line an exact title of the row's pool
 the history, k lines, then end of turn): rollouts are short and always legal. The allowed-token
 mask of every sampled step is kept (`tensors["allowed"]`, [N, R, vocab]) and every log-prob, the
 reference's included, is taken under it, so PPO's ratio and KL are those of the distribution the
-tokens were actually drawn from. Sampling runs left-padded with a KV cache; the scoring forwards run on right-padded
-rows `prompt + response + pad`, where plain 0..L-1 positions are right for every real token.
+tokens were actually drawn from. Sampling runs left-padded with a KV cache; the scoring forwards run
+on right-padded rows `prompt + response + pad`, where plain 0..L-1 positions are right for every real token.
 """
 
 from __future__ import annotations
@@ -165,7 +165,8 @@ def row_spec(prompt: dict):
     when it lists none), outside its history. Item ids are the catalog's indexes (prepared datasets)."""
     from ctrlrec.llm.decoding import RowSpec
 
-    return RowSpec(int(prompt["k"]), "catalog", tuple(dict.fromkeys(int(h) for h in prompt.get("history") or [])),
+    history = tuple(dict.fromkeys(int(h) for h in prompt.get("history") or []))
+    return RowSpec(int(prompt["k"]), "catalog", history,
                    pool=tuple(int(c) for c in prompt.get("candidates") or ()))
 
 
