@@ -68,7 +68,8 @@ def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None, train
             idx = perm[s: s + cfg.mini_batch_size].to(mask_all.device)
             b = roll.rows(idx)
             mask = mask_all[idx]
-            logp, ent = policy.logprobs(b, "actor", cfg.temperature, with_entropy=True)
+            with torch.set_grad_enabled(train_actor):  # the warm-up only logs the policy terms
+                logp, ent = policy.logprobs(b, "actor", cfg.temperature, with_entropy=True)
             kl = approx_kl(logp.detach(), roll.logp[idx], mask).item()
             if cfg.target_kl and kl > 1.5 * cfg.target_kl:
                 stats["approx_kl"].append(kl)
