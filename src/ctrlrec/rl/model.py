@@ -124,11 +124,7 @@ class ActorCritic:
                               batch["positions"])
         logits = self.lm_head(h).float() / temperature
         if "allowed" in batch:  # constrained rollouts: the distribution the tokens were drawn from
-            allowed = batch["allowed"]
-            if allowed.shape[-1] < logits.shape[-1]:
-                pad = allowed.new_zeros(*allowed.shape[:-1], logits.shape[-1] - allowed.shape[-1])
-                allowed = torch.cat([allowed, pad], dim=-1)
-            logits = logits.masked_fill(~allowed[..., : logits.shape[-1]], float("-inf"))
+            logits = logits.masked_fill(~batch["allowed"], float("-inf"))
         logp = torch.log_softmax(logits, dim=-1).gather(-1, batch["response"].unsqueeze(-1)).squeeze(-1)
         return (logp, entropy(logits)) if with_entropy else logp
 

@@ -56,7 +56,7 @@ class _MaskRecorder:
     def __call__(self, input_ids, scores):
         import torch
 
-        self.steps.append(torch.isfinite(scores).cpu())
+        self.steps.append(torch.isfinite(scores))  # on the model's device: no copy per token
         return scores
 
 
@@ -135,7 +135,7 @@ def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, d
     out = dict(input_ids=input_ids, attention_mask=attn, positions=positions, response=response, mask=mask)
     if allowed is not None:
         vocab = allowed[0].shape[-1]
-        full = torch.ones((n, R, vocab), dtype=torch.bool)
+        full = torch.ones((n, R, vocab), dtype=torch.bool, device=allowed[0].device)
         for i, a in enumerate(allowed):
             full[i, : a.shape[0]] = a
         out["allowed"] = full
