@@ -142,9 +142,10 @@ def test_gradient_checkpointing_gives_the_same_update_and_is_used_in_training(fo
         b = _batch(tok)
         # one backward per forward, as in ppo_update: a checkpointed backward recomputes the forward
         # with whichever adapter is active then, so a graph must not outlive an adapter switch
-        actor = ac.logprobs(b, "actor").sum()
+        # (padded positions are masked: the two routes put different filler there)
+        actor = (ac.logprobs(b, "actor") * b["mask"]).sum()
         actor.backward()
-        critic = ac.values(b).sum()
+        critic = (ac.values(b) * b["mask"]).sum()
         critic.backward()
         loss = actor + critic
         grads[ckpt] = (loss.detach(), [p.grad.clone() for p in ac.parameters()])

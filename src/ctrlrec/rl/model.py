@@ -32,7 +32,8 @@ class ActorCritic:
     """One backbone, adapters 'actor' and 'critic', a value head; forwards at response positions."""
 
     def __init__(self, backbone, lora_r: int = 4, lora_alpha: int = 2, target_modules: str = "all-linear",
-                 value_head_init_std: float = 0.0, gradient_checkpointing: bool = False):
+                 value_head_init_std: float = 0.0, gradient_checkpointing: bool = False,
+                 prompt_grad: bool = True):
         import torch
         from peft import LoraConfig, get_peft_model
 
@@ -64,6 +65,9 @@ class ActorCritic:
         torch.nn.init.normal_(self.value_head.weight, std=value_head_init_std) if value_head_init_std \
             else torch.nn.init.zeros_(self.value_head.weight)
         torch.nn.init.zeros_(self.value_head.bias)
+        # False: no gradient through the prompt's activations (rl/prefix.py)
+        self.prompt_grad = prompt_grad
+        self.checkpointing = gradient_checkpointing
         self.lora = {name: [p for n, p in self.peft.named_parameters() if f".{name}." in n and "lora_" in n]
                      for name in ADAPTERS}
         if not all(self.lora.values()):
@@ -74,7 +78,7 @@ class ActorCritic:
     def from_config(cls, backbone, cfg) -> ActorCritic:
         """The adapters, value head and memory setting a PPOConfig (or subclass) names."""
         return cls(backbone, cfg.lora_r, cfg.lora_alpha, cfg.target_modules, cfg.value_head_init_std,
-                   cfg.gradient_checkpointing)
+                   cfg.gradient_checkpointing, cfg.prompt_grad)
 
     # -- parameters ------------------------------------------------------------------------
     def parameter_groups(self) -> dict[str, list]:
@@ -84,6 +88,10 @@ class ActorCritic:
 
     def parameters(self) -> list:
         return [p for group in self.parameter_groups().values() for p in group]
+
+    def use(self, adapter: str) -> None:
+        """Make `adapter` the active one (forwards of `self.decoder` then run with it)."""
+        self._use(adapter)
 
     def _use(self, adapter: str) -> None:
         self.peft.set_adapter(adapter)
@@ -114,15 +122,32 @@ class ActorCritic:
         idx = positions.unsqueeze(-1).expand(-1, -1, h.shape[-1])
         return h.gather(1, idx)
 
+    def response_hidden(self, batch, adapter: str | None):
+        """Hidden states [B, R, H] at the response positions: each distinct prompt runs once and the
+        responses on its cache (rl/prefix.py), or, for a batch without that layout, one forward
+        over each row's prompt + response. A checkpointed backbone returns no KV cache while it
+        trains, so gradient checkpointing takes the full-row forward."""
+        import torch
+
+        from ctrlrec.rl import prefix
+
+        checkpointed = self.checkpointing and self.peft.training and torch.is_grad_enabled()
+        if "prefix_ids" in batch and not checkpointed:
+            if adapter is None:
+                with self.peft.disable_adapter():
+                    return prefix.hidden(self.decoder, batch, self.prompt_grad)
+            self._use(adapter)
+            return prefix.hidden(self.decoder, batch, self.prompt_grad)
+        return self.at_positions(self.hidden(batch["input_ids"], batch["attention_mask"], adapter),
+                                 batch["positions"])
+
     def logprobs(self, batch, adapter: str | None, temperature: float = 1.0, with_entropy: bool = False):
         """Log-probs [B, R] of the response tokens (and their entropy) under the tempered policy."""
         import torch
 
         from ctrlrec.rl.losses import entropy
 
-        h = self.at_positions(self.hidden(batch["input_ids"], batch["attention_mask"], adapter),
-                              batch["positions"])
-        logits = self.lm_head(h).float() / temperature
+        logits = self.lm_head(self.response_hidden(batch, adapter)).float() / temperature
         if "allowed" in batch:  # constrained rollouts: the distribution the tokens were drawn from
             logits = logits.masked_fill(~batch["allowed"], float("-inf"))
         logp = torch.log_softmax(logits, dim=-1).gather(-1, batch["response"].unsqueeze(-1)).squeeze(-1)
@@ -130,9 +155,7 @@ class ActorCritic:
 
     def values(self, batch):
         """V(s_t) [B, R]: the critic's estimate before each response token is emitted."""
-        h = self.at_positions(self.hidden(batch["input_ids"], batch["attention_mask"], "critic"),
-                              batch["positions"])
-        return self.value_head(h.float()).squeeze(-1)
+        return self.value_head(self.response_hidden(batch, "critic").float()).squeeze(-1)
 
     def generate(self, **kwargs):
         """Sampling with the actor adapter (peft's generate)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ctrlrec.llm.chat import prompt_text, stop_token_ids
 from ctrlrec.llm.generate import left_pad
+from ctrlrec.rl import prefix
 
 
 @dataclass
@@ -93,6 +94,11 @@ def sample(policy, tok, prompts: list, n_per_prompt: int, max_new_tokens: int, t
         else:
             max_new = max_new_tokens
         with torch.inference_mode():
+            policy.use("actor")
+            cache = prefix.generation_cache(policy.decoder, [encoded[flat[j]] for j in rows], pad,
+                                            policy.device)
+            if cache is not None:  # each distinct prompt prefilled once, not once per response
+                extra["cache"] = cache
             # top_k=0: no truncation, so the tokens come from exactly the tempered softmax that
             # PPO's ratio assumes
             gen = policy.generate(input_ids=ids.to(policy.device), attention_mask=mask.to(policy.device),
@@ -139,6 +145,7 @@ def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, d
         for i, a in enumerate(allowed):
             full[i, : a.shape[0]] = a
         out["allowed"] = full
+    out.update(prefix.tensors(prompt_ids, response_ids, pad) or {})  # the prompt-once layout
     return {k: v.to(device) for k, v in out.items()}
 
 

@@ -2,8 +2,9 @@
 
 `advantages` turns a rollout and its judgement into per-token rewards (placement), whitens them,
 runs GAE against the critic's rollout values and whitens the advantages. `ppo_update` then makes
-several passes over the batch in shuffled mini-batches: the clipped policy loss minus the entropy
-bonus trains the actor, the clipped value loss trains the critic and its value head. A pass stops
+several passes over the batch in shuffled mini-batches (whole prompt groups, so each prompt runs
+once in a mini-batch): the clipped policy loss minus the entropy bonus trains the actor, the
+clipped value loss trains the critic and its value head. A pass stops
 early, before stepping, once a mini-batch's approximate KL to the rollout policy exceeds
 1.5 x target_kl (the rule of Stable-Baselines3 and TRL's first PPO trainer).
 """
@@ -47,6 +48,17 @@ def advantages(rewards, roll, cfg):
     return whiten(adv, mask), returns
 
 
+def _shuffled(prompt_index: list[int], generator):
+    """The rows in a random order of whole prompt groups: a mini-batch holds a prompt's responses
+    together, so its prompt runs once for all of them (rl/prefix.py)."""
+    import torch
+
+    rows = torch.tensor(prompt_index)
+    distinct = torch.unique(rows)
+    perm = distinct[torch.randperm(len(distinct), generator=generator)]
+    return torch.cat([torch.nonzero(rows == g).flatten() for g in perm])
+
+
 def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None, train_actor: bool = True) -> dict:
     """PPO epochs over one batch; returns the means of the loss terms and diagnostics.
 
@@ -63,7 +75,7 @@ def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None, train
     policy.train(True)
     epochs, stopped = 0, False
     for _ in range(cfg.ppo_epochs):
-        perm = torch.randperm(n, generator=generator)
+        perm = _shuffled(roll.prompt_index, generator)
         for s in range(0, n, cfg.mini_batch_size):
             idx = perm[s: s + cfg.mini_batch_size].to(mask_all.device)
             b = roll.rows(idx)
