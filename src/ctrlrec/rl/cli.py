@@ -21,6 +21,7 @@ def train_cmd(
     output_dir: str = typer.Option(None, "--out", help="Run directory (default runs/rl-DATASET)."),
     steps: int = typer.Option(None, "--steps", help="PPO steps (rollout + update)."),
     time_budget_min: float = typer.Option(None, "--time-budget", help="Stop after this many minutes."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the prompt draw, sampling and shuffles."),
     no_item_reward: bool = typer.Option(False, "--no-item-reward",
                                         help="Ablation: list-level reward only (the paper's v3)."),
     fresh: bool = typer.Option(False, "--fresh",
@@ -31,7 +32,7 @@ def train_cmd(
     from ctrlrec.rl.trainer import train
 
     cfg = PPOConfig.from_toml(config, sft=sft, dataset=dataset, teacher=teacher, output_dir=output_dir,
-                              steps=steps, time_budget_min=time_budget_min,
+                              steps=steps, time_budget_min=time_budget_min, seed=seed,
                               item_reward=False if no_item_reward else None)
     run = train(cfg, resume=not fresh)
     typer.echo(f"run: {run}")
