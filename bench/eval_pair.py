@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +60,6 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     ra, rb = records(args.a), records(args.b)
-    rng = np.random.default_rng(args.seed)
     print(f"A = {args.a}, B = {args.b}")
     print("| set | n | metric | A | B | B - A | 95% interval | z |\n|---|---|---|---|---|---|---|---|")
     for name in sorted(set(ra) & set(rb)):
@@ -71,6 +71,7 @@ def main() -> None:
                 continue
             a, b = np.array(pairs, dtype=float).T
             d = b - a
+            rng = np.random.default_rng([args.seed, zlib.crc32(f"{name}/{m}".encode())])  # per set
             boot = d[rng.integers(0, len(d), size=(args.boot, len(d)))].mean(1)
             lo, hi = np.percentile(boot, [2.5, 97.5])
             sd = boot.std()
