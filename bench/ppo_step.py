@@ -3,14 +3,15 @@ with its responses on its KV cache, with the exact gradient and without gradient
 
 Produces docs/results.md, 'RL', the 'PPO step cost' table.
 
-    python bench/ppo_step.py [--config configs/rl-grounded-ml100k.toml] [--rounds 2]
+    python bench/ppo_step.py [--config configs/rl-grounded-ml100k.toml] [--rounds 2] [--only-prefix]
 
 One rollout is sampled with the config's settings (the same sequences for every variant); then, per
 variant and round, the rollout's log-probs/reference/values are recomputed (`evaluate_rollout`) and
 the PPO epochs run (`ppo_update`), from the same adapter weights and optimizer state each time.
 Rounds alternate the variants so that load from other processes falls on all of them alike. Printed:
-the median seconds of each part, the ratio to the full-row variant, and the largest |delta log p| of
-each variant's rollout log-probs against the full-row ones (the routes compute the same function).
+the median seconds of each part, the ratio to the first variant (full rows), and the largest
+|delta log p| of each variant's rollout log-probs against its (the routes compute the same function).
+Mini-batches are cut to their longest response (`Rollout.rows(trim=True)`) in every variant.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="configs/rl-grounded-ml100k.toml")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--only-prefix", action="store_true",
+                    help="Skip the full-row variant (ratios then against the exact prompt-once one).")
     args = ap.parse_args()
     out_dir = tempfile.mkdtemp(prefix="ppo-step-")
     cfg = PPOConfig.from_toml(args.config, output_dir=out_dir, tensorboard=False)
@@ -62,6 +65,9 @@ def main() -> None:
     prefix_tensors = dict(roll.tensors)
     variants = {"full rows": (full_tensors, True), "prompt once, exact gradient": (prefix_tensors, True),
                 "prompt once, no prompt gradient": (prefix_tensors, False)}
+    if args.only_prefix:
+        del variants["full rows"]
+    base_name = next(iter(variants))
     times: dict[str, dict[str, list[float]]] = {v: {"evaluate": [], "update": []} for v in variants}
     logps: dict[str, torch.Tensor] = {}
     for r in range(args.rounds):
@@ -84,14 +90,14 @@ def main() -> None:
             times[name]["update"].append(t2 - t1)
             logps[name] = roll.logp.clone()
             print(f"round {r + 1} {name}: evaluate {t1 - t0:.1f} s, update {t2 - t1:.1f} s", flush=True)
-    base = {part: statistics.median(v) for part, v in times["full rows"].items()}
+    base = {part: statistics.median(v) for part, v in times[base_name].items()}
     print(f"\nppo_epochs {cfg.ppo_epochs}, mini_batch_size {cfg.mini_batch_size}, "
           f"{args.rounds} rounds (median)")
     print(f"{'variant':34s} {'evaluate s':>10s} {'update s':>9s} {'x faster':>9s} {'max |d logp|':>13s}")
     for name in variants:
         med = {part: statistics.median(v) for part, v in times[name].items()}
         total, base_total = med["evaluate"] + med["update"], base["evaluate"] + base["update"]
-        dlogp = float(((logps[name] - logps["full rows"]) * roll.tensors["mask"]).abs().max())
+        dlogp = float(((logps[name] - logps[base_name]) * roll.tensors["mask"]).abs().max())
         print(f"{name:34s} {med['evaluate']:10.1f} {med['update']:9.1f} {base_total / total:9.2f} "
               f"{dlogp:13.2e}")
 

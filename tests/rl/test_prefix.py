@@ -110,3 +110,23 @@ def test_generation_on_the_prompt_cache_matches_plain_generation(formatted):
         cached = ac.generate(**kw, cache=cache)
     assert torch.equal(plain, cached)
     assert prefix.generation_cache(ac.decoder, [[5], [5, 6]], 0, "cpu") is None
+
+
+def test_trimmed_rows_give_the_same_logprobs(formatted):
+    from ctrlrec.rl.rollout import Rollout
+
+    model, tok = formatted
+    ac = _perturbed(model)
+    b = _batch(tok)
+    roll = Rollout(prompt_index=[0, 0, 1, 1], response_ids=[[1]] * 4, texts=[""] * 4, tensors=b)
+    idx = [2, 3]  # the shorter prompt's rows: a short response and an empty one
+    cut = roll.rows(idx, trim=True)
+    w = cut["mask"].shape[1]
+    assert w == int(b["mask"][idx].sum(1).max()) < b["mask"].shape[1]
+    assert cut["prefix_ids"].shape[1] < b["prefix_ids"].shape[1]
+    assert cut["input_ids"].shape[1] < b["input_ids"].shape[1]
+    full = {k: v for k, v in cut.items() if not k.startswith(("prefix", "suffix", "prompt_row"))}
+    with torch.no_grad():
+        want = ac.logprobs(roll.rows(idx), "actor")[:, :w] * cut["mask"]
+        assert torch.allclose(ac.logprobs(cut, "actor") * cut["mask"], want, atol=1e-4)
+        assert torch.allclose(ac.logprobs(full, "actor") * cut["mask"], want, atol=1e-4)

@@ -35,9 +35,25 @@ class Rollout:
     def __len__(self) -> int:
         return len(self.response_ids)
 
-    def rows(self, idx) -> dict:
-        """The model inputs of the rows `idx` (a list or tensor of indices)."""
-        return {k: v[idx] for k, v in self.tensors.items()}
+    def rows(self, idx, trim: bool = False) -> dict:
+        """The model inputs of the rows `idx` (a list or tensor of indices). With `trim`, padding
+        those rows do not need is cut: response-position tensors to their longest response, the
+        full-row layout to their longest sequence, the prompt prefixes to their longest prompt.
+        (A batch's lists run from 1 to 10 titles: without the cut every row costs the longest.)"""
+        out = {k: v[idx] for k, v in self.tensors.items()}
+        if not trim:
+            return out
+        w = max(int(out["mask"].sum(1).max()), 1)
+        for k in ("positions", "response", "mask", "allowed", "suffix_ids", "suffix_mask", "suffix_pos"):
+            if k in out:
+                out[k] = out[k][:, :w]
+        if "attention_mask" in out:
+            n = int(out["attention_mask"].sum(1).max())
+            out["input_ids"], out["attention_mask"] = out["input_ids"][:, :n], out["attention_mask"][:, :n]
+        if "prefix_mask" in out:
+            p = max(int(out["prefix_mask"].sum(1).max()), 1)
+            out["prefix_ids"], out["prefix_mask"] = out["prefix_ids"][:, -p:], out["prefix_mask"][:, -p:]
+        return out
 
 
 def _cut(ids: list[int], stops: set[int], pad: int) -> list[int]:
@@ -152,16 +168,19 @@ def pack(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int, d
 def evaluate_rollout(policy, roll: Rollout, temperature: float, batch_size: int) -> None:
     """Fill `roll.logp`, `roll.ref_logp` and `roll.values` (no gradients)."""
     import torch
+    import torch.nn.functional as F
 
     policy.train(False)
+    mask = roll.tensors["mask"]
+    R = mask.shape[1]
     logp, ref, val = [], [], []
     with torch.no_grad():
         for s in range(0, len(roll), batch_size):
-            b = roll.rows(slice(s, s + batch_size))
-            logp.append(policy.logprobs(b, "actor", temperature))
-            ref.append(policy.logprobs(b, None, temperature))
-            val.append(policy.values(b))
-    mask = roll.tensors["mask"]
+            b = roll.rows(slice(s, s + batch_size), trim=True)
+            pad = (0, R - b["mask"].shape[1])  # back to the batch's width
+            logp.append(F.pad(policy.logprobs(b, "actor", temperature), pad))
+            ref.append(F.pad(policy.logprobs(b, None, temperature), pad))
+            val.append(F.pad(policy.values(b), pad))
     roll.logp = torch.cat(logp) * mask
     roll.ref_logp = torch.cat(ref) * mask
     roll.values = torch.cat(val) * mask

@@ -78,24 +78,25 @@ def ppo_update(policy, optimizer, roll, adv, returns, cfg, generator=None, train
         perm = _shuffled(roll.prompt_index, generator)
         for s in range(0, n, cfg.mini_batch_size):
             idx = perm[s: s + cfg.mini_batch_size].to(mask_all.device)
-            b = roll.rows(idx)
-            mask = mask_all[idx]
+            b = roll.rows(idx, trim=True)
+            w = b["mask"].shape[1]  # the mini-batch's longest response
+            mask = b["mask"]
             with torch.set_grad_enabled(train_actor):  # the warm-up only logs the policy terms
                 logp, ent = policy.logprobs(b, "actor", cfg.temperature, with_entropy=True)
-            kl = approx_kl(logp.detach(), roll.logp[idx], mask).item()
+            kl = approx_kl(logp.detach(), roll.logp[idx, :w], mask).item()
             if cfg.target_kl and kl > 1.5 * cfg.target_kl:
                 stats["approx_kl"].append(kl)
                 stopped = True
                 break
             optimizer.zero_grad(set_to_none=True)
-            pg, clipfrac = policy_loss(logp, roll.logp[idx], adv[idx], mask, cfg.cliprange)
+            pg, clipfrac = policy_loss(logp, roll.logp[idx, :w], adv[idx, :w], mask, cfg.cliprange)
             ent_mean = masked_mean(ent, mask)
             # actor and critic share no trained weights, so two backward passes give the gradient of
             # pg - ent_coef*H + vf_coef*vf while holding only one graph at a time
             if train_actor:
                 (pg - cfg.ent_coef * ent_mean).backward()
             values = policy.values(b)
-            vf, vclip = value_loss(values, roll.values[idx], returns[idx], mask, cfg.cliprange_value)
+            vf, vclip = value_loss(values, roll.values[idx, :w], returns[idx, :w], mask, cfg.cliprange_value)
             (cfg.vf_coef * vf).backward()
             norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
             optimizer.step()
