@@ -26,13 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's ctrlrec
 
-PREFIX_KEYS = ("prefix_ids", "prefix_mask", "prompt_row", "suffix_ids", "suffix_mask", "suffix_pos")
-
-
 def main() -> None:
     import torch
 
     from ctrlrec.rl.config import PPOConfig
+    from ctrlrec.rl.prefix import KEYS
     from ctrlrec.rl.rollout import collect, evaluate_rollout
     from ctrlrec.rl.trainer import build
     from ctrlrec.rl.update import advantages, place_rewards, ppo_update
@@ -61,7 +59,7 @@ def main() -> None:
 
     weights = [p.detach().clone() for p in pol.parameters()]
     opt_state = copy.deepcopy(tr.optimizer.state_dict())
-    full_tensors = {k: v for k, v in roll.tensors.items() if k not in PREFIX_KEYS}
+    full_tensors = {k: v for k, v in roll.tensors.items() if k not in KEYS}
     prefix_tensors = dict(roll.tensors)
     variants = {"full rows": (full_tensors, True), "prompt once, exact gradient": (prefix_tensors, True),
                 "prompt once, no prompt gradient": (prefix_tensors, False)}

@@ -45,7 +45,7 @@ def test_same_logprobs_and_values_as_the_full_forward(formatted):
     model, tok = formatted
     ac = _perturbed(model)
     b = _batch(tok)
-    full = {k: v for k, v in b.items() if not k.startswith(("prefix", "suffix", "prompt_row"))}
+    full = {k: v for k, v in b.items() if k not in prefix.KEYS}
     m = b["mask"]
     with torch.no_grad():
         for adapter in ("actor", None):
@@ -59,7 +59,7 @@ def test_same_logprobs_and_values_as_the_full_forward(formatted):
 def test_gradient_exact_with_prompt_grad_and_cut_without(formatted):
     model, tok = formatted
     b = _batch(tok)
-    full = {k: v for k, v in b.items() if not k.startswith(("prefix", "suffix", "prompt_row"))}
+    full = {k: v for k, v in b.items() if k not in prefix.KEYS}
 
     def grads(batch, prompt_grad):
         ac = _perturbed(copy.deepcopy(model))
@@ -125,7 +125,7 @@ def test_trimmed_rows_give_the_same_logprobs(formatted):
     assert w == int(b["mask"][idx].sum(1).max()) < b["mask"].shape[1]
     assert cut["prefix_ids"].shape[1] < b["prefix_ids"].shape[1]
     assert cut["input_ids"].shape[1] < b["input_ids"].shape[1]
-    full = {k: v for k, v in cut.items() if not k.startswith(("prefix", "suffix", "prompt_row"))}
+    full = {k: v for k, v in cut.items() if k not in prefix.KEYS}
     with torch.no_grad():
         want = ac.logprobs(roll.rows(idx), "actor")[:, :w] * cut["mask"]
         assert torch.allclose(ac.logprobs(cut, "actor") * cut["mask"], want, atol=1e-4)

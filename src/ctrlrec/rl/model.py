@@ -72,7 +72,7 @@ class ActorCritic:
                      for name in ADAPTERS}
         if not all(self.lora.values()):
             raise CtrlrecError("LoRA found no layers to adapt; expected a causal LM with linear layers")
-        self._use("actor")
+        self.use("actor")
 
     @classmethod
     def from_config(cls, backbone, cfg) -> ActorCritic:
@@ -91,9 +91,6 @@ class ActorCritic:
 
     def use(self, adapter: str) -> None:
         """Make `adapter` the active one (forwards of `self.decoder` then run with it)."""
-        self._use(adapter)
-
-    def _use(self, adapter: str) -> None:
         self.peft.set_adapter(adapter)
         # peft freezes the inactive adapter on a switch; both stay trainable (only the active one
         # takes part in a forward, so the other gets no gradient from it).
@@ -112,7 +109,7 @@ class ActorCritic:
             with self.peft.disable_adapter():
                 return self.decoder(input_ids=input_ids, attention_mask=attention_mask,
                                     use_cache=False).last_hidden_state
-        self._use(adapter)
+        self.use(adapter)
         out = self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
         return out.last_hidden_state
 
@@ -136,7 +133,7 @@ class ActorCritic:
             if adapter is None:
                 with self.peft.disable_adapter():
                     return prefix.hidden(self.decoder, batch, self.prompt_grad)
-            self._use(adapter)
+            self.use(adapter)
             return prefix.hidden(self.decoder, batch, self.prompt_grad)
         return self.at_positions(self.hidden(batch["input_ids"], batch["attention_mask"], adapter),
                                  batch["positions"])
@@ -159,7 +156,7 @@ class ActorCritic:
 
     def generate(self, **kwargs):
         """Sampling with the actor adapter (peft's generate)."""
-        self._use("actor")
+        self.use("actor")
         return self.peft.generate(**kwargs)
 
     # -- saving ----------------------------------------------------------------------------
@@ -186,10 +183,10 @@ class ActorCritic:
                 raise CtrlrecError(f"{f}: does not fit this model ({result.unexpected_keys[:3]} ...)")
         self.value_head.load_state_dict(load_file(str(folder / "value_head.safetensors"),
                                                   device=str(self.device)))
-        self._use("actor")
+        self.use("actor")
 
     def merged_policy(self):
         """The actor folded into the backbone as a plain model (ends this object's usefulness)."""
-        self._use("actor")
+        self.use("actor")
         self.peft.delete_adapter("critic")
         return self.peft.merge_and_unload()

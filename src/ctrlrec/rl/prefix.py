@@ -21,6 +21,18 @@ from __future__ import annotations
 
 import inspect
 
+from ctrlrec.llm.generate import left_pad
+
+# the batch keys `tensors` adds (a batch without them takes one forward per row)
+KEYS = ("prefix_ids", "prefix_mask", "prompt_row", "suffix_ids", "suffix_mask", "suffix_pos")
+
+
+def _groups(prompts: list[list[int]]) -> tuple[list[tuple], list[int]]:
+    """(the distinct prompts in first-seen order, each row's index among them)."""
+    groups: dict[tuple, int] = {}
+    inverse = [groups.setdefault(tuple(p), len(groups)) for p in prompts]
+    return list(groups), inverse
+
 
 def tensors(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int) -> dict | None:
     """The prefix/suffix layout of a batch, or None when a prompt is too short to split.
@@ -34,20 +46,13 @@ def tensors(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int
     if any(len(p) < 2 for p in prompt_ids):
         return None
     n = len(prompt_ids)
-    P = max(len(p) for p in prompt_ids) - 1
     R = max(max((len(r) for r in response_ids), default=1), 1)
-    prefix = torch.full((n, P), pad, dtype=torch.long)
-    pmask = torch.zeros((n, P), dtype=torch.long)
+    prefix, pmask = left_pad([p[:-1] for p in prompt_ids], pad)
     suffix = torch.full((n, R), pad, dtype=torch.long)
     smask = torch.zeros((n, R), dtype=torch.long)
     spos = torch.zeros((n, R), dtype=torch.long)
-    groups: dict[tuple, int] = {}
-    row = torch.zeros(n, dtype=torch.long)
+    row = torch.tensor(_groups(prompt_ids)[1], dtype=torch.long)
     for i, (p, r) in enumerate(zip(prompt_ids, response_ids, strict=True)):
-        row[i] = groups.setdefault(tuple(p), len(groups))
-        head = p[:-1]
-        prefix[i, P - len(head):] = torch.tensor(head)
-        pmask[i, P - len(head):] = 1
         seq = [p[-1]] + r[:-1]
         suffix[i, : len(seq)] = torch.tensor(seq)
         smask[i, : len(seq)] = 1
@@ -102,12 +107,7 @@ def generation_cache(decoder, prompts: list[list[int]], pad: int, device):
 
     if any(len(p) < 2 for p in prompts):
         return None
-    groups: dict[tuple, int] = {}
-    inverse = [groups.setdefault(tuple(p), len(groups)) for p in prompts]
-    width = max(len(p) for p in prompts) - 1
-    ids = torch.full((len(groups), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(groups), width), dtype=torch.long)
-    for g, p in enumerate(groups):
-        ids[g, width - len(p) + 1:] = torch.tensor(p[:-1])
-        mask[g, width - len(p) + 1:] = 1
+    distinct, inverse = _groups(prompts)
+    # left-padded to the longest prompt less one, as the first columns of left_pad(prompts) are
+    ids, mask = left_pad([list(p[:-1]) for p in distinct], pad)
     return _expanded_cache(decoder, ids.to(device), mask.to(device), torch.tensor(inverse, device=device))
