@@ -10,8 +10,15 @@ step and peak RSS:
   random   plain random batches, right-padded (the baseline: what a Trainer does by default)
   length   length-grouped batches (Trainer's LengthGroupedSampler), right-padded -- ctrlrec's default
   padfree  length-grouped, concatenated into one row without padding (block-diagonal attention)
+  shared   groups of samples on one pool (tasks built with `group`), the shared prompt run once
+           (ctrlrec.sft.shared); --batch samples a step are batch/group groups
 
     python bench/sft.py [--samples FILE] [--n 64] [--steps 6] [--batch 4] [--schemes random,length,padfree]
+    python bench/sft.py --samples runs/group-exp/tasks/train.jsonl --group 6 --batch 6 --schemes length,shared
+
+With --group G the N samples are whole groups of G (the first N/G such groups of FILE), the same
+samples for every scheme. tokens/s counts each sample's full length, shared prefix included, so the
+schemes compare as samples trained per second.
 
 FILE defaults to $CTRLREC_HOME/tasks/ml-100k/train.jsonl (`ctrlrec sft interim-data ml-100k`).
 """
@@ -28,20 +35,26 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
+import torch
 args = json.loads(sys.argv[1])
 from ctrlrec.sft.config import SFTConfig
 from ctrlrec.sft.trainer import build_trainer
+shared = args["scheme"] == "shared"
 cfg = SFTConfig(model=args["model"], train_file=args["train"], output_dir=args["out"],
-                batching=args["scheme"], batch_size=args["batch"], grad_accum=1, max_steps=args["steps"],
+                batching=args["scheme"],
+                batch_size=args["batch"] // args["group"] if shared else args["batch"], grad_accum=1,
+                max_steps=args["steps"],
                 eval_every=0, save_every=10**6,
                 logging_steps=10**6, max_length=args["max_length"], precision=args["precision"], seed=0)
 trainer = build_trainer(cfg, progress=False)
 counts = {"real": 0, "positions": 0, "steps": 0, "t_first": None}
 inner = trainer.data_collator
-def counting(rows):
-    batch = inner(rows)
+def counting(items):
+    batch = inner(items)
+    rows = [r for it in items for r in it["rows"]] if shared else items
     counts["real"] += sum(len(r["input_ids"]) for r in rows)
-    counts["positions"] += batch["input_ids"].numel()
+    counts["positions"] += batch["input_ids"].numel() + (
+        len(torch.unique(batch["prompt_row"])) * batch["prefix_ids"].shape[1] if shared else 0)
     return batch
 trainer.data_collator = counting
 from transformers import TrainerCallback
@@ -73,15 +86,21 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--precision", default="auto")
     ap.add_argument("--schemes", default="random,length,padfree")
+    ap.add_argument("--group", type=int, default=1, help="take whole sample groups of this size")
     ap.add_argument("--json", action="store_true", help="print the results as JSON too")
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ctrlrec-bench-sft-"))
     train = work / "train.jsonl"
-    with open(a.samples) as src, open(train, "w") as dst:
-        for i, line in enumerate(src):
-            if i >= a.n:
-                break
-            dst.write(line)
+    with open(a.samples) as src:
+        rows = [json.loads(line) for line in src if line.strip()]
+    if a.group > 1:  # the first N / G groups of exactly G samples
+        by: dict = {}
+        for r in rows:
+            by.setdefault(r.get("group"), []).append(r)
+        full = sorted(g for g, rs in by.items() if g is not None and len(rs) == a.group)
+        rows = [r for g in full[: a.n // a.group] for r in by[g]]
+    with open(train, "w") as dst:
+        dst.writelines(json.dumps(r) + "\n" for r in rows[: a.n])
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     results = []
     for scheme in a.schemes.split(","):
@@ -94,6 +113,7 @@ def main() -> None:
             steps=a.steps,
             max_length=a.max_length,
             precision=a.precision,
+            group=a.group,
         )
         proc = subprocess.run(
             [sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True, env=env
@@ -108,7 +128,7 @@ def main() -> None:
     base = results[0]
     print(
         f"SFT batching, {a.model}, {a.n} samples, {a.steps} steps of {a.batch}, {os.cpu_count()} CPUs "
-        f"(steady state: steps 2..{a.steps})"
+        f"(steady state: steps 2..{a.steps}){f', groups of {a.group}' if a.group > 1 else ''}"
     )
     print(f"{'scheme':8} {'tokens/s':>9} {'x base':>7} {'padded':>7} {'s/step':>7} {'peak MB':>8}")
     for r in results:

@@ -98,6 +98,28 @@ def test_grounded_training_samples_choose_from_their_pool(ctx):
     assert s["history"] == seq[max(0, t - 10):t]
 
 
+def test_grouped_samples_share_one_pool_and_carry_distinct_tasks(ctx):
+    sizes = {"I0": 12, "I1+": 9, "I1-": 9, "I2<=": 6, "I2~": 0, "I2>=": 3, "I3": 0, "I3r": 0}
+    pool = PoolConfig(mode="grounded", n_top=12, per_category=10)
+    cfg = TaskConfig(seed=1, pool=pool, history_window="last", sizes=sizes, group=4)
+    samples, report = build_samples(ctx, cfg, None, progress=False)
+    for task, n in sizes.items():  # every task's count is drawn, as without groups
+        assert report["written"].get(task, 0) + report["unsatisfiable"].get(task, 0) + \
+            report["refused"].get(task, 0) == n
+    groups = {}
+    for s in samples:
+        groups.setdefault(s["group"], []).append(s)
+    assert max(len(g) for g in groups.values()) == 4 and len(groups) < len(samples) / 2
+    for g in groups.values():
+        assert len({(s["user"], s["target"], tuple(s["candidates"])) for s in g}) == 1
+        assert len({s["messages"][1]["content"] for s in g}) == len(g)  # different instructions
+    # distinct tasks in a group until fewer tasks than the group's size have draws left
+    repeats = [k for k, g in groups.items() if len({s["task"] for s in g}) < len(g)]
+    assert repeats and all(len({s["task"] for s in groups[k]}) == 4 for k in groups if k < min(repeats))
+    with pytest.raises(ValueError, match="group = 0"):
+        TaskConfig(group=0)
+
+
 def test_admits_counts_each_intent():
     catmat = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 1]], dtype=bool)
     idx = {"A": 0, "B": 1}

@@ -13,7 +13,7 @@ from pathlib import Path
 from ctrlrec.config import toml_values
 from ctrlrec.errors import CtrlrecError
 
-BATCHING = ("length", "padfree", "random")
+BATCHING = ("length", "padfree", "random", "shared")
 SCHEDULERS = ("cosine", "polynomial", "linear", "constant_with_warmup")
 
 
@@ -48,7 +48,10 @@ class SFTConfig:
     max_steps: int = -1  # > 0 overrides epochs
     time_budget_min: float | None = None  # stop (and keep the best checkpoint) after this many minutes
     batching: str = "length"  # "length": length-grouped padded batches; "padfree": length-grouped and
-    #                             concatenated into one row without padding; "random": plain padded batches
+    #                             concatenated into one row without padding; "random": plain padded batches;
+    #                             "shared": batch_size sample groups (tasks built with group > 1), the prompt
+    #                             prefix of a group run once for all its samples (ctrlrec.sft.shared)
+    prompt_grad: bool = True  # "shared": the gradient through the shared prefix (exact); false: none
     gradient_checkpointing: bool = False  # less memory, ~40% more time
     device: str = "auto"  # auto, cpu, cuda
     precision: str = "auto"  # auto (bf16 where the hardware has it), fp32, bf16
@@ -65,6 +68,9 @@ class SFTConfig:
     def check(self) -> None:
         if self.batching not in BATCHING:
             raise CtrlrecError(f"batching '{self.batching}': expected one of {', '.join(BATCHING)}")
+        if self.batching == "shared" and self.gradient_checkpointing:
+            raise CtrlrecError("batching 'shared' with gradient_checkpointing: a checkpointed model "
+                               "returns no KV cache to share; expected one of them off")
         if self.lr_scheduler not in SCHEDULERS:
             raise CtrlrecError(f"lr_scheduler '{self.lr_scheduler}': expected one of {', '.join(SCHEDULERS)}")
         if self.prompting not in ("paper", "grounded"):

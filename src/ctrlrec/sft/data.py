@@ -42,6 +42,7 @@ class TokenisedSamples:
     def __init__(self, tok, samples: list[dict], max_length: int, progress: bool = True):
         stops = stop_token_ids(tok)
         self.rows: list[dict] = []
+        self.groups: list[object] = []  # each row's sample group (None: its own), for "shared" batching
         self.dropped = 0
         for s in tqdm(samples, desc="tokenise", unit="sample", disable=not progress, leave=False):
             t = tokenise(tok, s["messages"], max_length=max_length, stops=stops)
@@ -49,6 +50,7 @@ class TokenisedSamples:
                 self.dropped += 1
                 continue
             self.rows.append({"input_ids": t.input_ids, "labels": t.labels})
+            self.groups.append(s.get("group"))
         if not self.rows:
             raise CtrlrecError("no training sample has assistant tokens within max_length")
 

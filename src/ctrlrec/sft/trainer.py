@@ -28,6 +28,7 @@ from ctrlrec.sft.callbacks import (
 )
 from ctrlrec.sft.config import SFTConfig
 from ctrlrec.sft.data import Collator, TokenisedSamples, read_jsonl, sample_files
+from ctrlrec.sft.shared import GroupedSamples, SharedCollator, shared_trainer_class
 
 
 def add_lora(model, cfg: SFTConfig):
@@ -77,7 +78,7 @@ def training_args(cfg: SFTConfig, run_dir: Path, placement):
         use_cpu=placement.device == "cpu",
         gradient_checkpointing=cfg.gradient_checkpointing,
         gradient_checkpointing_kwargs={"use_reentrant": False} if cfg.gradient_checkpointing else None,
-        train_sampling_strategy="random" if cfg.batching == "random" else "group_by_length",
+        train_sampling_strategy="random" if cfg.batching in ("random", "shared") else "group_by_length",
         remove_unused_columns=False,
         include_num_input_tokens_seen="non_padding",
         report_to="none",
@@ -122,11 +123,18 @@ def build_trainer(cfg: SFTConfig, evaluator: Evaluator | None = None, progress: 
         gen = GenerationConfig(max_new_tokens=cfg.eval_max_new_tokens, batch_size=cfg.eval_batch_size)
         validation = Validation(tok, cases, evaluator, run_dir, cfg.eval_every, cfg.best_metric, gen)
         callbacks.append(validation)
-    trainer = Trainer(
+    if cfg.batching == "shared":  # one forward of each group's shared prompt (ctrlrec.sft.shared)
+        cls = shared_trainer_class()
+        cls.prompt_grad = cfg.prompt_grad
+        dataset, collator = GroupedSamples(train.rows, train.groups), SharedCollator(tok.pad_token_id)
+    else:
+        cls = Trainer
+        dataset, collator = train, Collator(tok.pad_token_id, padfree=cfg.batching == "padfree")
+    trainer = cls(
         model=model,
         args=training_args(cfg, run_dir, placement),
-        train_dataset=train,
-        data_collator=Collator(tok.pad_token_id, padfree=cfg.batching == "padfree"),
+        train_dataset=dataset,
+        data_collator=collator,
         processing_class=tok,
         callbacks=callbacks,
     )

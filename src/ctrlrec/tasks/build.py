@@ -19,6 +19,7 @@ from ctrlrec.tasks.context import TaskContext
 from ctrlrec.tasks.pool import build_pools
 from ctrlrec.tasks.samples import (
     HISTORY_TASKS,
+    draw_grouped_samples,
     draw_history_samples,
     label_draw,
     reverse_samples,
@@ -38,8 +39,11 @@ def build_samples(ctx: TaskContext, cfg: TaskConfig, general: list[list[dict]] |
     report = {"requested": sizes, "written": Counter(), "unsatisfiable": Counter(),
               "refused": Counter(), "refusal_reasons": Counter()}
     draws = []
-    for task in HISTORY_TASKS:
-        draws += draw_history_samples(ctx, cfg, task, sizes.get(task, 0), rng)
+    if cfg.group > 1:
+        draws = draw_grouped_samples(ctx, cfg, sizes, rng)
+    else:
+        for task in HISTORY_TASKS:
+            draws += draw_history_samples(ctx, cfg, task, sizes.get(task, 0), rng)
     bar = tqdm(total=len(draws), desc="labelling", unit="sample", disable=not progress)
     for s in range(0, len(draws), cfg.batch):
         chunk = draws[s:s + cfg.batch]

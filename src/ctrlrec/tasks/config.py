@@ -31,6 +31,10 @@ class TaskConfig:
         target as often as at test time).
     exclude_users: users never drawn for history samples (the pipeline passes the users of the
         validation cases when target_positions is "heldout").
+    group: history samples per target position (1: each sample its own position). With more, the
+        samples of a group share one history and, in the grounded mode, one pool, and carry distinct
+        tasks (I0, I1+, I1-, I2...): the same candidates with different instructions and different
+        answers, which SFT's "shared" batching trains with the shared prompt run once.
     candidate_share: share of I0/I1/I3 samples in the "select from candidates" variant.
     n_candidates: candidates listed in such a prompt (labels plus random negatives).
     i1_pos_target_category: probability that an I1+ category is one of the target's categories
@@ -52,6 +56,7 @@ class TaskConfig:
     pool: PoolConfig = field(default_factory=PoolConfig)
     target_positions: str = "train"
     exclude_users: tuple[int, ...] = ()
+    group: int = 1
     candidate_share: float = 0.1
     n_candidates: int = 20
     i1_pos_target_category: float = 0.5
@@ -68,6 +73,8 @@ class TaskConfig:
             raise ValueError(f"target_positions {self.target_positions!r}: expected train or heldout")
         if self.history_window not in ("random", "last"):
             raise ValueError(f"history_window {self.history_window!r}: expected random or last")
+        if self.group < 1:
+            raise ValueError(f"group = {self.group}: expected a number of samples per position >= 1")
         self.pool.check()
 
     def resolved_sizes(self, n_users: int, n_items: int, has_general: bool) -> dict[str, int]:

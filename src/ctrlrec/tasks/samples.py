@@ -34,6 +34,7 @@ class Draw:
     k: int
     candidates: bool
     pool: Pool | None = field(default=None, repr=False)  # the grounded mode's candidates
+    group: int | None = None  # draws of one group share their position (and so their pool)
 
 
 def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
@@ -44,33 +45,79 @@ def draw_history_samples(ctx: TaskContext, cfg: TaskConfig, task: str, n: int,
     never trained on (so its pools there are as good as at test time, not flattered by its training),
     and users in `exclude_users` (those of the validation cases) are never drawn."""
     sp = ctx.ds.split
-    train = sp.train
+    users, heldout = _users(ctx, cfg, task)
+    out = []
+    for _ in range(n):
+        u, seq, t = _position(sp, users, heldout, rng)
+        out.append(_draw(cfg, task, u, seq, t, rng))
+    return out
+
+
+def _users(ctx: TaskContext, cfg: TaskConfig, what: str) -> tuple[np.ndarray, bool]:
+    """The rows a position is drawn from (eval rows when heldout, else users), and whether heldout."""
+    sp = ctx.ds.split
     heldout = cfg.target_positions == "heldout"
     if heldout:
         skip = set(int(u) for u in cfg.exclude_users)
-        rows = [j for j, u in enumerate(sp.eval_users) if int(u) not in skip and len(train[u]) >= 1]
-        users = np.asarray(rows, dtype=np.int64)
+        users = np.asarray([j for j, u in enumerate(sp.eval_users)
+                            if int(u) not in skip and len(sp.train[u]) >= 1], dtype=np.int64)
     else:
-        users = np.flatnonzero(np.fromiter((len(s) >= 2 for s in train), bool, len(train)))
+        users = np.flatnonzero(np.fromiter((len(s) >= 2 for s in sp.train), bool, len(sp.train)))
     if len(users) == 0:
-        raise ValueError(f"no user has a target position for {task} samples ({cfg.target_positions})")
-    out = []
-    for _ in range(n):
-        u = int(users[rng.integers(len(users))])
-        if heldout:
-            row, u = u, int(sp.eval_users[u])
-            seq = np.concatenate([train[u], [sp.valid_target[row]]])
-            t = len(seq) - 1
-        else:
-            seq = train[u]
-            t = int(rng.integers(1, len(seq)))
-        window = int(rng.integers(1, cfg.history_max + 1)) if cfg.history_window == "random" \
-            else cfg.history_max
-        k = int(rng.choice(cfg.i2_k)) if task.startswith("I2") else int(
-            rng.integers(cfg.k_min, cfg.k_max + 1))
-        cand = (task in ("I0", "I1+", "I1-") and rng.random() < cfg.candidate_share
-                and not cfg.pool.grounded)
-        out.append(Draw(task, u, seq[:t], seq[max(0, t - window):t], int(seq[t]), k, cand))
+        raise ValueError(f"no user has a target position for {what} samples ({cfg.target_positions})")
+    return users, heldout
+
+
+def _position(sp, users: np.ndarray, heldout: bool, rng: np.random.Generator):
+    """(user, sequence, target index) of one random target position."""
+    u = int(users[rng.integers(len(users))])
+    if heldout:
+        row, u = u, int(sp.eval_users[u])
+        seq = np.concatenate([sp.train[u], [sp.valid_target[row]]])
+        return u, seq, len(seq) - 1
+    seq = sp.train[u]
+    return u, seq, int(rng.integers(1, len(seq)))
+
+
+def _draw(cfg: TaskConfig, task: str, u: int, seq: np.ndarray, t: int, rng: np.random.Generator,
+          group: int | None = None) -> Draw:
+    window = int(rng.integers(1, cfg.history_max + 1)) if cfg.history_window == "random" \
+        else cfg.history_max
+    k = int(rng.choice(cfg.i2_k)) if task.startswith("I2") else int(
+        rng.integers(cfg.k_min, cfg.k_max + 1))
+    cand = (task in ("I0", "I1+", "I1-") and rng.random() < cfg.candidate_share
+            and not cfg.pool.grounded)
+    return Draw(task, u, seq[:t], seq[max(0, t - window):t], int(seq[t]), k, cand, group=group)
+
+
+def draw_grouped_samples(ctx: TaskContext, cfg: TaskConfig, sizes: dict[str, int],
+                         rng: np.random.Generator) -> list[Draw]:
+    """The history tasks' draws in groups of `cfg.group` that share one target position, so one
+    pool carries several instructions and their different answers (SFT runs the shared prompt once,
+    and the model learns from the contrast that the instruction, not the pool, decides the list).
+
+    Each group takes distinct tasks, those with the most draws left first, so every task's count
+    is drawn exactly and a group repeats a task only when fewer tasks than `group` are left."""
+    left = {t: int(sizes.get(t, 0)) for t in HISTORY_TASKS if sizes.get(t, 0)}
+    if not left:
+        return []
+    users, heldout = _users(ctx, cfg, "grouped")
+    sp = ctx.ds.split
+    out: list[Draw] = []
+    g = 0
+    while left:
+        order = sorted(left, key=lambda t: (-left[t], HISTORY_TASKS.index(t)))
+        tasks = [order[j % len(order)] for j in range(min(cfg.group, sum(left.values())))]
+        u, seq, t = _position(sp, users, heldout, rng)
+        for task in tasks:
+            if left.get(task, 0) == 0:
+                continue
+            out.append(_draw(cfg, task, u, seq, t, rng, group=g))
+            left[task] -= 1
+            if left[task] == 0:
+                del left[task]
+        g += 1
+    return out
     return out
 
 
@@ -140,7 +187,7 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
         "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
         "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
         "candidates": cands, "form": form, "instruction": text, "user": d.user,
-        **({"partial": True} if partial else {}),
+        **({"partial": True} if partial else {}), **({"group": d.group} if d.group is not None else {}),
     }
 
 
