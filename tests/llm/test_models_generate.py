@@ -31,8 +31,13 @@ def test_unknown_model_and_missing_bundle_are_user_errors(monkeypatch, tmp_path)
         models.resolve("smollm2-135m")
 
 
-def test_precision_is_chosen_once_and_checked():
+def test_precision_is_chosen_once_and_checked(monkeypatch):
     assert device.choose("cpu", "auto") == device.Placement("cpu", "fp32")
+    for native, want in ((True, "bf16"), (False, "fp32")):  # inference follows the CPU's bf16 support
+        monkeypatch.setattr(device, "cpu_bf16", lambda native=native: native)
+        assert device.choose("cpu", "auto", inference=True).precision == want
+        assert device.choose("cpu", "auto").precision == "fp32"  # training stays fp32 on a CPU
+        assert device.choose("cpu", "fp32", inference=True).precision == "fp32"
     with pytest.raises(CtrlrecError):
         device.choose("cpu", "fp8")
 

@@ -181,8 +181,9 @@ class OracleController(_RankerBase):
 class LLMRecommender:
     """A chat model answering the prompts: `backend` "hf" (default) or "vllm".
 
-    precision: "auto" (fp32 on CPU, bf16 on a GPU that has it), "fp32" or "bf16" (on a CPU with
-    AVX512-BF16/AMX, bf16 inference measured ~1.75x faster here; answers may differ slightly).
+    precision: "auto" (bf16 on a GPU or CPU that computes it natively, else fp32), "fp32" or "bf16" (on
+    a CPU with AVX512-BF16/AMX bf16 inference measured ~1.75x faster; on an AVX2-only CPU ~5x slower;
+    answers may differ slightly).
     decoding: "free" (the model alone), "catalog" or "guaranteed" (`ctrlrec.llm.decoding`: every line a
     catalog title outside the history; "guaranteed" also enforces the case's intent).
     prompting: "paper" (the prompt names the history only: `messages`), "grounded" (the prompt
@@ -242,7 +243,8 @@ class LLMRecommender:
         from ctrlrec.llm.device import choose
         from ctrlrec.llm.models import load_any
 
-        self._model, self._tok = load_any(self.model_spec, choose("auto", self.precision), merge=True)
+        placement = choose("auto", self.precision, inference=True)
+        self._model, self._tok = load_any(self.model_spec, placement, merge=True)
         if self.decoding != "free":
             from ctrlrec.llm.decoding import CatalogDecoder
 

@@ -74,7 +74,7 @@ class Recommender:
 
         pool, teacher = resolve(cfg.model, cfg.pool_mode, cfg.teacher)
         retriever = Retriever.load(ds, teacher, pool) if pool.grounded else None
-        model, tok = load_any(cfg.model, choose(cfg.device, cfg.precision))
+        model, tok = load_any(cfg.model, choose(cfg.device, cfg.precision, inference=True))
         return cls(ds, model, tok, cfg, retriever=retriever)
 
     # -- look-ups -----------------------------------------------------------------------------------
