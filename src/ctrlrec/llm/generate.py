@@ -2,7 +2,9 @@
 
 Prompts are sorted by length before batching so that a batch holds prompts of similar length (little
 padding), and answers are returned in the caller's order. Greedy decoding is deterministic; sampling
-is seeded once per call so a given seed reproduces a run on the same hardware.
+is seeded once per call so a given seed reproduces a run on the same hardware. A greedy batch of one
+prompt under a constraining processor decodes jump-forward (`ctrlrec.llm.jump`): forced tokens cost
+no model step.
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
             width = ids.shape[1]
             extra = {}
             proc = processors(idx) if processors is not None else None
+            if proc is not None and len(idx) == 1 and not cfg.do_sample:
+                from ctrlrec.llm.jump import greedy_jump
+
+                new, _ = greedy_jump(model, encoded[idx[0]], proc, stops, cfg.max_new_tokens)
+                out[idx[0]] = tok.decode(new, skip_special_tokens=True).strip()
+                bar.update(1)
+                continue
             if proc is not None:
                 from transformers import LogitsProcessorList
 

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ctrlrec.errors import CtrlrecError
 from ctrlrec.llm.chat import render
 from ctrlrec.llm.generate import left_pad
+from ctrlrec.llm.jump import cache_kw as _cache_kw
 from ctrlrec.profiles.cache import key as cache_key
 
 
@@ -128,14 +129,6 @@ def _judge(model, tok, conversations, batch_size: int, shared: bool, bar) -> np.
     finally:
         model.train(was)
     return out
-
-
-def _cache_kw(model) -> str:
-    """`cache` (transformers >= 5.2x) or the older `past_key_values`."""
-    import inspect
-
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
 
 def _shared_batch(model, groups, pad: int, device, record, cache_kw: str) -> None:

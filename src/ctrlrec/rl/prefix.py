@@ -19,9 +19,8 @@ a backward ~5x cheaper than one over full sequences (docs/results.md, "RL").
 
 from __future__ import annotations
 
-import inspect
-
 from ctrlrec.llm.generate import left_pad
+from ctrlrec.llm.jump import cache_kw
 
 # the batch keys `tensors` adds (a batch without them takes one forward per row)
 KEYS = ("prefix_ids", "prefix_mask", "prompt_row", "suffix_ids", "suffix_mask", "suffix_pos")
@@ -61,12 +60,6 @@ def tensors(prompt_ids: list[list[int]], response_ids: list[list[int]], pad: int
                 suffix_mask=smask, suffix_pos=spos)
 
 
-def _cache_kw(decoder) -> str:
-    """The name this decoder's forward takes its KV cache by ('cache' in transformers >= 5.2x)."""
-    params = inspect.signature(decoder.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
-
-
 def _expanded_cache(decoder, ids, mask, inverse):
     """Run the distinct left-padded prefixes `ids` [U, P] and return their KV cache with row i
     holding prefix inverse[i] (a fresh cache: the caller's forward appends to it)."""
@@ -95,7 +88,7 @@ def hidden(decoder, batch: dict, prompt_grad: bool = True):
         cache = _expanded_cache(decoder, batch["prefix_ids"][first], mask, inverse)
     attn = torch.cat([mask[inverse], batch["suffix_mask"]], dim=1)
     res = decoder(input_ids=batch["suffix_ids"], attention_mask=attn, position_ids=batch["suffix_pos"],
-                  use_cache=True, **{_cache_kw(decoder): cache})
+                  use_cache=True, **{cache_kw(decoder): cache})
     return res.last_hidden_state
 
 
