@@ -38,6 +38,7 @@ class GenerationConfig:
     top_p: float = 1.0  # nucleus sampling cut-off, used only when do_sample
     batch_size: int = 16  # prompts per forward pass
     seed: int = 0  # seeds sampling
+    jump: bool = True  # one constrained greedy prompt per batch: forced tokens skip the model (llm/jump)
 
     def check(self) -> None:
         if self.max_new_tokens < 1 or self.batch_size < 1:
@@ -84,7 +85,7 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
             width = ids.shape[1]
             extra = {}
             proc = processors(idx) if processors is not None else None
-            if proc is not None and len(idx) == 1 and not cfg.do_sample:
+            if proc is not None and len(idx) == 1 and not cfg.do_sample and cfg.jump:
                 from ctrlrec.llm.jump import greedy_jump
 
                 new, _ = greedy_jump(model, encoded[idx[0]], proc, stops, cfg.max_new_tokens)
