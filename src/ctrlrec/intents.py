@@ -212,21 +212,21 @@ def grounded_prompt(
     candidates: list[str],
     categories: list[list[str]] | None = None,
     ranked: bool = True,
+    instruction_first: bool = False,
 ) -> str:
     """The grounded mode's user turn: history, the candidate pool, the intention, the number wanted.
 
     categories: one list per candidate (shown in brackets before its title), or None for titles alone.
     ranked: the pool is in the teacher's order ("best first"), else in a neutral order.
-    The intention comes after the pool, next to the answer (a small model attends to what is near).
+    instruction_first: the intention and the number wanted come before the pool (every candidate's
+    tokens can then attend to the instruction), else after it, next to the answer.
     """
     parts = []
     if history:
         parts.append(f"I recently enjoyed, oldest first: {_titles(history)}.")
     cats = categories if categories is not None else [None] * len(candidates)
     listing = "; ".join(_candidate(t, c) for t, c in zip(candidates, cats, strict=True))
-    parts.append(f"Candidates{', best first' if ranked else ''}: {listing}.")
-    if intention:
-        parts.append(intention)
     wanted = "one item" if k == 1 else f"{k} different items"
-    parts.append(f"Recommend {wanted} from the candidates.")
-    return " ".join(parts)
+    ask = ([intention] if intention else []) + [f"Recommend {wanted} from the candidates."]
+    pool = f"Candidates{', best first' if ranked else ''}: {listing}."
+    return " ".join(parts + (ask + [pool] if instruction_first else [pool] + ask))

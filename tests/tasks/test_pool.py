@@ -130,3 +130,22 @@ def test_admits_counts_each_intent():
     assert not admits(catmat, idx, items, [], 4, [Intent("I1-", "A")])
     assert admits(catmat, idx, items, [], 5, [Intent("I2>=", "A", 0.4)])
     assert not admits(catmat, idx, items, [], 5, [Intent("I2>=", "A", 0.6)])
+
+
+def test_instruction_before_or_after_the_pool(ctx):
+    from ctrlrec.intents import grounded_prompt
+
+    after = grounded_prompt(3, [], "No Horror.", ["A (1990)", "B (1991)"], [["Drama"], ["Horror"]])
+    before = grounded_prompt(3, [], "No Horror.", ["A (1990)", "B (1991)"], [["Drama"], ["Horror"]],
+                             instruction_first=True)
+    assert after.index("No Horror.") > after.index("Candidates") > -1
+    assert before.index("No Horror.") < before.index("Recommend 3") < before.index("Candidates")
+    assert sorted(after.split()) == sorted(before.split())  # the same words, another order
+    pool = PoolConfig(mode="grounded", n_top=12, per_category=10, instruction="before")
+    cfg = TaskConfig(seed=0, pool=pool, history_window="last", sizes={"I1-": 5, "I0": 0, "I3": 0, "I3r": 0,
+                     "I1+": 0, "I2<=": 0, "I2~": 0, "I2>=": 0})
+    samples, _ = build_samples(ctx, cfg, None, progress=False)
+    user = samples[0]["messages"][1]["content"]
+    assert user.index(samples[0]["instruction"]) < user.index("Candidates")
+    with pytest.raises(Exception, match="instruction"):
+        PoolConfig(instruction="middle").check()

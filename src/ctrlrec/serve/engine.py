@@ -135,7 +135,8 @@ class Recommender:
         cats = [self.item_categories[i] for i in pool.items] if pcfg.show_categories else None
         shown = shown[len(shown) - pcfg.history:] if pcfg.history else []
         user = wording.grounded_prompt(k, shown, said, [self.catalog.titles[i] for i in pool.items], cats,
-                                       ranked=pcfg.order == "teacher")
+                                       ranked=pcfg.order == "teacher",
+                                       instruction_first=pcfg.instruction == "before")
         guided = cfg.guidance > 0 and mode != "free"
         spec = RowSpec(k, mode, tuple(dict.fromkeys(hist)), parts, pool=tuple(pool.items),
                        guide_items=tuple(pool.items) if guided else (),

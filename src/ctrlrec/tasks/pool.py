@@ -37,6 +37,9 @@ class PoolConfig:
     show_categories: list each candidate's categories beside its title.
     history: the most recent history items the grounded prompt names (0: none; the teacher has read
         the history, and every item costs prompt tokens the CPU pays for in training and decoding).
+    instruction: where the instruction stands, "after" the pool (next to the answer; samples of one
+        group then share the pool as a prompt prefix) or "before" it (every candidate's tokens can
+        attend to it).
     """
 
     mode: str = "paper"
@@ -45,10 +48,13 @@ class PoolConfig:
     order: str = "teacher"
     show_categories: bool = True
     history: int = 10
+    instruction: str = "after"
 
     def check(self) -> None:
         if self.mode not in MODES:
             raise CtrlrecError(f"pool mode {self.mode!r}: expected one of {', '.join(MODES)}")
+        if self.instruction not in ("after", "before"):
+            raise CtrlrecError(f"pool instruction {self.instruction!r}: expected after or before")
         if self.order not in ORDERS:
             raise CtrlrecError(f"pool order {self.order!r}: expected one of {', '.join(ORDERS)}")
         if self.n_top < 1 or self.per_category < 0 or self.history < 0:

@@ -204,7 +204,8 @@ def grounded_user(ctx: TaskContext, pcfg, k: int, shown: list[str], text: str, p
     cats = [ctx.item_categories[i] for i in pool.items] if pcfg.show_categories else None
     shown = shown[len(shown) - pcfg.history:] if pcfg.history else []
     return wording.grounded_prompt(k, shown, text, [ctx.titles[i] for i in pool.items], cats,
-                                   ranked=pcfg.order == "teacher")
+                                   ranked=pcfg.order == "teacher",
+                                   instruction_first=pcfg.instruction == "before")
 
 
 def search_samples(ctx: TaskContext, cfg: TaskConfig, n: int, rng: np.random.Generator,
