@@ -248,7 +248,11 @@ class ConstrainedLogits:
     """A transformers logits processor for one batch (rows in the order `generate` feeds them).
 
     Greedy and sampled decoding with one sequence per prompt (no beam search: beams reorder rows).
+    Additive: what it returns is the logits plus -inf on forbidden tokens plus its own bias, so
+    jump-forward decoding (ctrlrec.llm.jump) may ask it once with zero logits.
     """
+
+    additive = True
 
     def __init__(self, decoder: CatalogDecoder, specs: list[RowSpec]):
         self.d = decoder

@@ -85,7 +85,8 @@ def generate(model, tok, prompts: list, cfg: GenerationConfig | None = None, pro
             width = ids.shape[1]
             extra = {}
             proc = processors(idx) if processors is not None else None
-            if proc is not None and len(idx) == 1 and not cfg.do_sample and cfg.jump:
+            if (proc is not None and len(idx) == 1 and not cfg.do_sample and cfg.jump
+                    and getattr(proc, "additive", False)):  # llm/jump probes it with zero logits
                 from ctrlrec.llm.jump import greedy_jump
 
                 new, _ = greedy_jump(model, encoded[idx[0]], proc, stops, cfg.max_new_tokens)
