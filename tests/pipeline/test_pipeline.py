@@ -165,7 +165,8 @@ def test_grounded_mode_runs_end_to_end_and_decodes_inside_the_pool(setup):
         '[eval]\nmodels = ["popularity", "teacher", "oracle", "sft", "rl"]',
         '[eval]\nmodels = ["teacher", "pool-copy", "pool-random", "pool-oracle", "sft"]\n'
         'variants = ["guaranteed+teacher", "free@shuffled"]\n'
-        'variant_tasks = { "free@shuffled" = ["I0"] }\nguidance = 2.0')
+        'variant_tasks = { "free@shuffled" = ["I0"] }\nguidance = 2.0\nbatch_size = 8\n'
+        'constrained_batch_size = 1')
     text += '\n[pool]\nmode = "grounded"\nn_top = 12\nper_category = 2\nhistory = 0\n'
     open(config, "w").write(text)
     mf = run_pipeline(PipelineConfig.from_toml(config), progress=False)
@@ -180,6 +181,10 @@ def test_grounded_mode_runs_end_to_end_and_decodes_inside_the_pool(setup):
     i1m = guided["sets"]["I1-"]["control"]
     assert i1m["guards"]["in_pool"] == 1.0  # every line of every list is a pool candidate
     assert i1m["metrics"]["NonExist"] == 0.0
+    # constrained rows decode one prompt at a time (jump-forward); free rows keep [eval] batch_size
+    gen = {row: json.loads((run / "eval" / row / "run.json").read_text())["recommender"]["generation"]
+           for row in ("sft", "sft@guaranteed+teacher")}
+    assert gen["sft"]["batch_size"] == 8 and gen["sft@guaranteed+teacher"]["batch_size"] == 1
     copy = json.loads((run / "eval" / "pool-copy" / "summary.json").read_text())
     teacher = json.loads((run / "eval" / "teacher" / "summary.json").read_text())
     # the pool lists the teacher's best first: copying its first k is the teacher's own list

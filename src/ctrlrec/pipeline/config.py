@@ -14,7 +14,8 @@ stages = ["data", "teacher", "tasks", "sft", "rl", "eval", "report"]   # the def
             every prompt (tasks, sft, rl, eval, serve); "paper" (default) the history alone
 [sft]       SFTConfig fields (ctrlrec.sft.config)
 [rl]        PPOConfig fields (ctrlrec.rl.config)
-[eval]      models, tasks, limit, limits, precision, decoding, batch_size, max_new_tokens, plain
+[eval]      models, tasks, limit, limits, precision, decoding, batch_size, constrained_batch_size,
+            max_new_tokens, plain, variants (see EvalSection)
 [launch]    accelerate = true, num_processes, mixed_precision, config_file: SFT under `accelerate launch`
 [report]    title, reference
 ```
@@ -56,6 +57,9 @@ class EvalSection:
     precision: str = "auto"  # chat models: auto, fp32 or bf16
     decoding: str = "free"  # free, catalog or guaranteed
     batch_size: int = 16  # prompts per generation batch
+    # prompts per batch in catalog/guaranteed decoding (None = batch_size); 1 decodes each prompt
+    # jump-forward (ctrlrec.llm.jump), faster than batches on a CPU (docs/results.md, "Decoding")
+    constrained_batch_size: int | None = None
     max_new_tokens: int = 320
     plain: bool = True  # also answer control prompts without the control sentence
     # further rows per chat model: "DECODING[+teacher][@paper|@grounded|@shuffled]", e.g.

@@ -207,7 +207,9 @@ class Stages:
         for row in self.eval_models():
             m, decoding, prompting, guidance, label = self.eval_row(row)
             llm = m in LLM_MODELS
-            rec = make_recommender(specs[m], ds, gen, "auto", label, sec.precision, decoding,
+            cbs = sec.constrained_batch_size if decoding != "free" and llm else None
+            rec = make_recommender(specs[m], ds, replace(gen, batch_size=cbs) if cbs else gen, "auto",
+                                   label, sec.precision, decoding,
                                    prompting=prompting, guidance=guidance)
             variant = row.partition("@")[2]
             tasks = sec.variant_tasks.get(variant) or sec.tasks or TEST_SETS
