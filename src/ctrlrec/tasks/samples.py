@@ -118,7 +118,6 @@ def draw_grouped_samples(ctx: TaskContext, cfg: TaskConfig, sizes: dict[str, int
                 del left[task]
         g += 1
     return out
-    return out
 
 
 def _candidates(ctx: TaskContext, label: list[int], allowed: np.ndarray, n: int,
