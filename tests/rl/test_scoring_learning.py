@@ -1,0 +1,69 @@
+"""PPO with the real scoring reward (spec §5) at the demo's shipped [rl] settings moves the policy
+away from its reference and raises the reward, against a frozen-actor control on the same prompts,
+seeds and steps: the settings are not only runnable, they learn.
+
+One setting is scaled to the tiny model: its learning rate. The shipped 1e-3 puts the 135M model's
+approx-KL per update at ~1e-3 (docs/results.md, "RL"); on the tiny model it gives a median of
+2.4e-4 and 3e-3 gives 7.7e-3 (measured 2026-12-04, seeds 0-1, 16 steps), so the test runs at 3e-3
+and checks that the update size is in the band the shipped rate is chosen for."""
+
+import copy
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ctrlrec.rl.config import PPOConfig
+from ctrlrec.rl.model import ActorCritic
+from ctrlrec.rl.rewards import ScoringReward
+from ctrlrec.rl.trainer import PPOTrainer
+from ctrlrec.scoring import Catalog
+from tests.rl.helpers import TITLES, prompts
+
+ROOT = Path(__file__).resolve().parents[2]
+# the settings that decide how far and how fast the policy moves, as the demo ships them
+SHIPPED = ("learning_rate", "critic_learning_rate", "critic_warmup_steps", "list_credit", "ppo_epochs",
+           "lora_r", "lora_alpha", "prompts_per_step", "mini_batch_size", "prompt_grad")
+
+
+def _shipped() -> dict:
+    rl = tomllib.loads((ROOT / "configs" / "ml-100k.toml").read_text())["rl"]
+    return {k: rl[k] for k in SHIPPED}
+
+
+def _samples(n: int) -> list[dict]:
+    """The toy prompts with an I1+ intent on 'Action' (titles 'Movie A*' and 'Movie B*': 8 of 24)."""
+    return [{**p, "intent": {"kind": "I1+", "category": "Action", "proportion": None}, "task": "I1+"}
+            for p in prompts(n)]
+
+
+def test_scoring_reward_at_the_shipped_settings_moves_the_policy_and_rises(formatted, tmp_path):
+    model, tok = formatted
+    cats = [["Action"] if t.startswith(("Movie A", "Movie B")) else ["Drama"] for t in TITLES]
+    reward = ScoringReward(Catalog.from_frame(pd.DataFrame(
+        {"item_id": range(len(TITLES)), "title": TITLES, "categories": cats})))
+    shipped = _shipped()
+    assert shipped["learning_rate"] >= 1e-3  # the demo's lr; 2e-5 left approx-KL at ~1e-6
+    shipped["learning_rate"] = shipped["critic_learning_rate"] = 3e-3  # the tiny model's equivalent
+    runs = {"trained": [], "frozen": []}
+    for seed in (0, 1):
+        kw = dict(shipped, steps=16, max_new_tokens=36, save_every=16, tensorboard=False, seed=seed)
+        for name, extra in (("trained", {}), ("frozen", {"critic_warmup_steps": kw["steps"]})):
+            tr = PPOTrainer(PPOConfig(**{**kw, **extra}), ActorCritic(copy.deepcopy(model), kw["lora_r"],
+                                                                      kw["lora_alpha"]),
+                            tok, _samples(16), reward, tmp_path / f"{name}{seed}", progress=False)
+            runs[name].append(tr.train())
+
+    def series(name, key):
+        return np.array([[m[key] for m in run] for run in runs[name]]).mean(0)
+
+    comply, control = series("trained", "comply/I1+"), series("frozen", "comply/I1+")
+    kl, kl_frozen = series("trained", "kl"), series("frozen", "kl")
+    step_kl = np.median([m["approx_kl"] for run in runs["trained"] for m in run[kw["critic_warmup_steps"]:]])
+    assert 1e-3 <= step_kl <= 5e-2, step_kl  # RLHF practice's band per update, not ~1e-6
+    # the untrained share of Action lines is ~1/3; training must lift it above its start and the control
+    assert comply[-4:].mean() > comply[:2].mean() + 0.1, comply.round(2).tolist()
+    assert comply[-4:].mean() > control[-4:].mean() + 0.1, (comply.round(2), control.round(2))
+    # and the policy leaves its reference (the frozen actor stays on it)
+    assert kl[-4:].mean() > 0.05 and abs(kl_frozen).max() < 0.05, (kl.round(3), kl_frozen.round(3))
