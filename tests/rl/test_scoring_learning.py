@@ -4,8 +4,8 @@ seeds and steps: the settings are not only runnable, they learn.
 
 One setting is scaled to the tiny model: its learning rate. The shipped 1e-3 puts the 135M model's
 approx-KL per update at ~1e-3 (docs/results.md, "RL"); on the tiny model it gives a median of
-2.4e-4 and 3e-3 gives 7.7e-3 (measured 2026-12-04, seeds 0-1, 16 steps), so the test runs at 3e-3
-and checks that the update size is in the band the shipped rate is chosen for."""
+2.6e-4 and 3e-3 gives 2.7e-3 (`python bench/rl_tiny.py`, 2026-12-04), so the test runs at 3e-3 and
+checks that the update size is in the band the shipped rate is chosen for."""
 
 import copy
 import tomllib
