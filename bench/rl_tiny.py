@@ -27,31 +27,25 @@ sys.path.insert(0, str(ROOT))  # the tiny model and prompts of tests/
 
 def main() -> None:
     import numpy as np
-    import pandas as pd
     import torch
 
     torch.set_num_threads(1)
     from ctrlrec.rl.config import PPOConfig
     from ctrlrec.rl.model import ActorCritic
-    from ctrlrec.rl.rewards import ScoringReward
     from ctrlrec.rl.trainer import PPOTrainer
-    from ctrlrec.scoring import Catalog
-    from tests.rl.helpers import TITLES, formatted_tiny
-    from tests.rl.test_scoring_learning import _samples, _shipped
+    from tests.rl.helpers import action_reward, action_samples, formatted_tiny, shipped_rl
 
     model, tok = formatted_tiny()
-    cats = [["Action"] if t.startswith(("Movie A", "Movie B")) else ["Drama"] for t in TITLES]
-    reward = ScoringReward(Catalog.from_frame(pd.DataFrame(
-        {"item_id": range(len(TITLES)), "title": TITLES, "categories": cats})))
+    reward = action_reward()
     for arg in sys.argv[1:] or ["{}"]:
         over = json.loads(arg)
         runs = []
         for seed in (0, 1):
-            kw = dict(_shipped(), steps=16, max_new_tokens=36, save_every=16, tensorboard=False, seed=seed)
+            kw = dict(shipped_rl(), steps=16, max_new_tokens=36, save_every=16, tensorboard=False, seed=seed)
             kw.update(over)
             policy = ActorCritic(copy.deepcopy(model), kw["lora_r"], kw["lora_alpha"])
             with tempfile.TemporaryDirectory() as out:
-                runs.append(PPOTrainer(PPOConfig(**kw), policy, tok, _samples(16), reward, out,
+                runs.append(PPOTrainer(PPOConfig(**kw), policy, tok, action_samples(16), reward, out,
                                        progress=False).train())
         c = np.array([[m["comply/I1+"] for m in r] for r in runs]).mean(0)
         kl = np.array([[m["kl"] for m in r] for r in runs]).mean(0)

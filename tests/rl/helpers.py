@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from tests.llm.tiny import TITLES, tiny_model, tiny_tokenizer, toy_samples
 
-__all__ = ["TITLES", "formatted_tiny", "prompts", "tiny_model", "tiny_tokenizer", "unigram_tokenizer"]
+__all__ = ["TITLES", "action_reward", "action_samples", "formatted_tiny", "prompts", "shipped_rl",
+           "tiny_model", "tiny_tokenizer", "unigram_tokenizer"]
+
+# the [rl] settings that decide how far and how fast the policy moves, as the demo ships them
+SHIPPED = ("learning_rate", "critic_learning_rate", "critic_warmup_steps", "list_credit", "ppo_epochs",
+           "lora_r", "lora_alpha", "prompts_per_step", "mini_batch_size", "prompt_grad")
 
 
 def prompts(n: int = 8) -> list[dict]:
@@ -15,6 +20,34 @@ def prompts(n: int = 8) -> list[dict]:
         s["messages"] = s["messages"][:-1]
         out.append(s)
     return out
+
+
+def shipped_rl() -> dict:
+    """The demo's [rl] settings of SHIPPED, read from configs/ml-100k.toml."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "ml-100k.toml"
+    rl = tomllib.loads(path.read_text())["rl"]
+    return {k: rl[k] for k in SHIPPED}
+
+
+def action_samples(n: int) -> list[dict]:
+    """The toy prompts with an I1+ intent on 'Action' (titles 'Movie A*' and 'Movie B*': 8 of 24)."""
+    return [{**p, "intent": {"kind": "I1+", "category": "Action", "proportion": None}, "task": "I1+"}
+            for p in prompts(n)]
+
+
+def action_reward():
+    """The real scoring reward over the toy titles, 'Movie A*' and 'Movie B*' in Action, the rest Drama."""
+    import pandas as pd
+
+    from ctrlrec.rl.rewards import ScoringReward
+    from ctrlrec.scoring import Catalog
+
+    cats = [["Action"] if t.startswith(("Movie A", "Movie B")) else ["Drama"] for t in TITLES]
+    return ScoringReward(Catalog.from_frame(pd.DataFrame(
+        {"item_id": range(len(TITLES)), "title": TITLES, "categories": cats})))
 
 
 def formatted_tiny(steps: int = 150, seed: int = 0):

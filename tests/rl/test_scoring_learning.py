@@ -8,42 +8,19 @@ approx-KL per update at ~1e-3 (docs/results.md, "RL"); on the tiny model it give
 checks that the update size is in the band the shipped rate is chosen for."""
 
 import copy
-import tomllib
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ctrlrec.rl.config import PPOConfig
 from ctrlrec.rl.model import ActorCritic
-from ctrlrec.rl.rewards import ScoringReward
 from ctrlrec.rl.trainer import PPOTrainer
-from ctrlrec.scoring import Catalog
-from tests.rl.helpers import TITLES, prompts
-
-ROOT = Path(__file__).resolve().parents[2]
-# the settings that decide how far and how fast the policy moves, as the demo ships them
-SHIPPED = ("learning_rate", "critic_learning_rate", "critic_warmup_steps", "list_credit", "ppo_epochs",
-           "lora_r", "lora_alpha", "prompts_per_step", "mini_batch_size", "prompt_grad")
-
-
-def _shipped() -> dict:
-    rl = tomllib.loads((ROOT / "configs" / "ml-100k.toml").read_text())["rl"]
-    return {k: rl[k] for k in SHIPPED}
-
-
-def _samples(n: int) -> list[dict]:
-    """The toy prompts with an I1+ intent on 'Action' (titles 'Movie A*' and 'Movie B*': 8 of 24)."""
-    return [{**p, "intent": {"kind": "I1+", "category": "Action", "proportion": None}, "task": "I1+"}
-            for p in prompts(n)]
+from tests.rl.helpers import action_reward, action_samples, shipped_rl
 
 
 def test_scoring_reward_at_the_shipped_settings_moves_the_policy_and_rises(formatted, tmp_path):
     model, tok = formatted
-    cats = [["Action"] if t.startswith(("Movie A", "Movie B")) else ["Drama"] for t in TITLES]
-    reward = ScoringReward(Catalog.from_frame(pd.DataFrame(
-        {"item_id": range(len(TITLES)), "title": TITLES, "categories": cats})))
-    shipped = _shipped()
+    reward = action_reward()
+    shipped = shipped_rl()
     assert shipped["learning_rate"] >= 1e-3  # the demo's lr; 2e-5 left approx-KL at ~1e-6
     shipped["learning_rate"] = shipped["critic_learning_rate"] = 3e-3  # the tiny model's equivalent
     runs = {"trained": [], "frozen": []}
@@ -52,7 +29,7 @@ def test_scoring_reward_at_the_shipped_settings_moves_the_policy_and_rises(forma
         for name, extra in (("trained", {}), ("frozen", {"critic_warmup_steps": kw["steps"]})):
             tr = PPOTrainer(PPOConfig(**{**kw, **extra}), ActorCritic(copy.deepcopy(model), kw["lora_r"],
                                                                       kw["lora_alpha"]),
-                            tok, _samples(16), reward, tmp_path / f"{name}{seed}", progress=False)
+                            tok, action_samples(16), reward, tmp_path / f"{name}{seed}", progress=False)
             runs[name].append(tr.train())
 
     def series(name, key):
@@ -60,7 +37,8 @@ def test_scoring_reward_at_the_shipped_settings_moves_the_policy_and_rises(forma
 
     comply, control = series("trained", "comply/I1+"), series("frozen", "comply/I1+")
     kl, kl_frozen = series("trained", "kl"), series("frozen", "kl")
-    step_kl = np.median([m["approx_kl"] for run in runs["trained"] for m in run[kw["critic_warmup_steps"]:]])
+    warm = shipped["critic_warmup_steps"]  # those steps leave the actor, and its approx-KL, at rest
+    step_kl = np.median([m["approx_kl"] for run in runs["trained"] for m in run[warm:]])
     assert 1e-3 <= step_kl <= 5e-2, step_kl  # RLHF practice's band per update, not ~1e-6
     # the untrained share of Action lines is ~1/3; training must lift it above its start and the control
     assert comply[-4:].mean() > comply[:2].mean() + 0.1, comply.round(2).tolist()
