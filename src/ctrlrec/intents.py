@@ -197,12 +197,22 @@ def numbered(titles: list[str]) -> str:
     return "\n".join(f"{j + 1}. {t}" for j, t in enumerate(titles))
 
 
+def tag(categories: list[str]) -> str:
+    """The category tag of a candidate: `[Comedy, Drama]`."""
+    return f"[{', '.join(categories) or 'no category'}]"
+
+
+def tagged(title: str, categories: list[str]) -> str:
+    """An answer line's item in the tagged format: `[Comedy, Drama] 'Title'` (the full title)."""
+    return f"{tag(categories)} '{title}'"
+
+
 def _candidate(title: str, categories: list[str] | None) -> str:
     # categories BEFORE the title: a causal model reads a title's tokens after its categories, so
     # the title itself carries them when the model decides which candidate to copy
     if categories is None:
         return f"'{shorten(title)}'"
-    return f"[{', '.join(categories) or 'no category'}] '{shorten(title)}'"
+    return f"{tag(categories)} '{shorten(title)}'"
 
 
 def grounded_prompt(

@@ -27,8 +27,16 @@ def test_one_marker_only_and_numbers_kept():
     assert parse_lines("").titles == [] and parse_lines("\n \t\n").titles == []
 
 
+def test_tagged_lines_lose_their_tag_only_before_a_quoted_title():
+    text = "1. [Comedy, Drama] 'Heat (1995)'\n2.[no category]  \u2018Jaws\u2019\n3. [PROTOTYPE]\n4. [A] B"
+    p = parse_lines(text)
+    assert p.titles == ["Heat (1995)", "Jaws", "[PROTOTYPE]", "[A] B"]
+    assert [text[a:b] for a, b in p.spans] == p.titles
+    assert parse_titles(text) == p.titles
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab1.)-*\"' \t\n\r\u2019\u3000\x00")), max_size=40))
+@given(st.text(alphabet=st.sampled_from(list("ab1.)-*[]\"' \t\n\r\u2019\u3000\x00")), max_size=40))
 def test_fast_parse_equals_plain_parse(text):
     p = parse_lines(text)
     assert parse_titles(text) == p.titles

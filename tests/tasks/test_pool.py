@@ -149,3 +149,26 @@ def test_instruction_before_or_after_the_pool(ctx):
     assert user.index(samples[0]["instruction"]) < user.index("Candidates")
     with pytest.raises(Exception, match="instruction"):
         PoolConfig(instruction="middle").check()
+
+
+def test_tagged_answers_name_each_item_with_its_categories_and_score_as_titles(ctx):
+    from ctrlrec.scoring.parse import parse_lines
+
+    pool = PoolConfig(mode="grounded", n_top=12, per_category=10, answer="tagged")
+    sizes = {"I0": 5, "I1+": 5, "I1-": 5, "I2<=": 0, "I2~": 0, "I2>=": 0, "I3": 0, "I3r": 0}
+    cfg = TaskConfig(seed=0, pool=pool, history_window="last", sizes=sizes)
+    samples, _ = build_samples(ctx, cfg, None, progress=False)
+    plain, _ = build_samples(ctx, TaskConfig(seed=0, pool=PoolConfig(mode="grounded", n_top=12,
+                             per_category=10), history_window="last", sizes=sizes), None, progress=False)
+    for s, p in zip(samples, plain, strict=True):
+        answer = s["messages"][2]["content"]
+        lines = answer.split("\n")
+        assert len(lines) == len(s["labels"])
+        for line, i in zip(lines, s["labels"], strict=True):
+            cats = ", ".join(ctx.item_categories[i]) or "no category"
+            assert line.split(". ", 1)[1] == f"[{cats}] '{ctx.titles[i]}'"
+        # the same draws as the plain format; scoring reads the same titles from both
+        assert s["labels"] == p["labels"] and s["messages"][1] == p["messages"][1]
+        assert parse_lines(answer).titles == parse_lines(p["messages"][2]["content"]).titles
+    with pytest.raises(Exception, match="answer"):
+        PoolConfig(answer="ids").check()

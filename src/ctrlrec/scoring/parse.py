@@ -3,7 +3,9 @@
 Lines are the runs of text between `\\n` / `\\r` characters (so `\\r\\n` works too). A whitespace-only
 line is dropped; from each other line one leading list marker (`12.`, `3)`, `-`, `*`, the space after
 it optional) is stripped, then whitespace and straight/curly quotes from both ends. What is left is one
-raw title, possibly empty (`3.`), in order. The span is where that title sits in the original text, so
+raw title, possibly empty (`3.`), in order. One extension of the spec: the grounded mode's tagged
+answer line, `3. [Comedy, Drama] 'Title'` (a bracketed tag, then the title in quotes), loses its tag
+(a title that merely starts with brackets, `[PROTOTYPE]`, is kept: no quote follows). The span is where that title sits in the original text, so
 RL can put an item's reward on the last token of its title whatever the tokenizer.
 """
 
@@ -23,8 +25,12 @@ _SPACE += "\u2028\u2029\u202f\u205f\u3000"
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _STRIP = _SPACE + _QUOTES
 _S = re.escape(_STRIP)
-_TITLE = re.compile(r"^[^\S\n]*(?:[0-9]+[.)]|[-*]|(?=\S))[" + _S + r"]*((?:.*[^" + _S + r"\n])?)",
-                    re.MULTILINE)
+_Q = re.escape(_QUOTES)
+# the tagged answer format: a bracketed category tag, then the title in quotes ("[Comedy] 'Title'")
+_TAG_RE = r"\[[^\]\n]*\][" + re.escape(_SPACE) + r"]*(?=[" + _Q + r"])"
+_TAG = re.compile(_TAG_RE)
+_TITLE = re.compile(r"^[^\S\n]*(?:[0-9]+[.)]|[-*]|(?=\S))[" + _S + r"]*(?:" + _TAG_RE + r")?[" + _S
+                    + r"]*((?:.*[^" + _S + r"\n])?)", re.MULTILINE)
 _SEP = "\x00"
 
 
@@ -49,6 +55,9 @@ def parse_lines(text: str) -> ParsedLines:
             continue
         a = _MARKER.match(line).end()
         rest = line[a:].lstrip(_STRIP)
+        tag = _TAG.match(rest)
+        if tag:
+            rest = rest[tag.end():].lstrip(_STRIP)
         start = m.start() + len(line) - len(rest)
         title = rest.rstrip(_STRIP)
         titles.append(title)

@@ -23,6 +23,7 @@ from ctrlrec.errors import CtrlrecError
 
 MODES = ("paper", "grounded")
 ORDERS = ("teacher", "title")
+ANSWERS = ("titles", "tagged")
 
 
 @dataclass
@@ -40,6 +41,10 @@ class PoolConfig:
     instruction: where the instruction stands, "after" the pool (next to the answer; samples of one
         group then share the pool as a prompt prefix) or "before" it (every candidate's tokens can
         attend to it).
+    answer: how an answer line names its item: "titles" (`1. Title`, the paper's format) or
+        "tagged" (`1. [Comedy, Drama] 'Title'`, the candidate as the pool lists it, categories
+        first: the model writes an item's categories before it commits to the title, so obeying
+        a category instruction is a choice among category tokens; scoring drops the tag).
     """
 
     mode: str = "paper"
@@ -49,12 +54,15 @@ class PoolConfig:
     show_categories: bool = True
     history: int = 10
     instruction: str = "after"
+    answer: str = "titles"
 
     def check(self) -> None:
         if self.mode not in MODES:
             raise CtrlrecError(f"pool mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.instruction not in ("after", "before"):
             raise CtrlrecError(f"pool instruction {self.instruction!r}: expected after or before")
+        if self.answer not in ANSWERS:
+            raise CtrlrecError(f"pool answer {self.answer!r}: expected one of {', '.join(ANSWERS)}")
         if self.order not in ORDERS:
             raise CtrlrecError(f"pool order {self.order!r}: expected one of {', '.join(ORDERS)}")
         if self.n_top < 1 or self.per_category < 0 or self.history < 0:
@@ -64,6 +72,10 @@ class PoolConfig:
     @property
     def grounded(self) -> bool:
         return self.mode == "grounded"
+
+    @property
+    def tagged(self) -> bool:
+        return self.grounded and self.answer == "tagged"
 
     def to_dict(self) -> dict:
         return asdict(self)

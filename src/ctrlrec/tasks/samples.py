@@ -181,7 +181,10 @@ def label_draw(ctx: TaskContext, cfg: TaskConfig, d: Draw, ranking: np.ndarray,
         user = grounded_user(ctx, cfg.pool, d.k, shown, text, d.pool)
     else:
         user = wording.user_prompt(d.k, shown, text, [ctx.titles[i] for i in cands] if cands else None)
-    answer = wording.numbered([ctx.titles[i] for i in label])
+    if d.pool is not None and cfg.pool.tagged:
+        answer = wording.numbered([wording.tagged(ctx.titles[i], ctx.item_categories[i]) for i in label])
+    else:
+        answer = wording.numbered([ctx.titles[i] for i in label])
     return {
         "task": d.task, "messages": wording.messages(user, answer), "intent": intent.to_json(),
         "k": d.k, "history": d.shown.tolist(), "target": d.target, "labels": label,
