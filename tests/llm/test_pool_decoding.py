@@ -311,3 +311,26 @@ def test_bad_pool_and_guide_fields_are_user_errors(env):
     with pytest.raises(CtrlrecError, match="guide_items: catalog index"):
         dec.processor([RowSpec(3, guide_items=(99,), guide_scores=(1.0,), guidance=1.0)])
     assert RowSpec(3, pool=np.array([2, 1])).pool == (2, 1)
+
+
+# -- tagged answers ("[Comedy] 'Title'") -----------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["I1+", "I1-"])
+def test_tagged_decoder_writes_each_pool_item_as_the_pool_lists_it(env, kind):
+    from ctrlrec.intents import tagged
+
+    tok, cat, _, model = env
+    dec = CatalogDecoder(tok, cat, cache=False, tagged=True)
+    pool = (0, 1, 2, 3, 4, 5, 8, 9, 12, 13)
+    specs = [RowSpec(4, "catalog", (5,), pool=pool),
+             RowSpec(3, "guaranteed", (5,), (Intent(kind, "Action"),), pool=pool)]
+    out = decode(model, tok, dec, _prompts(specs), specs, _cfg(True, 3))
+    lines = {tagged(ALL_TITLES[i], _cats(i)): i for i in pool if i != 5}
+    for spec, text in zip(specs, out, strict=True):
+        got = [line.split(". ", 1)[1] for line in text.split("\n")]
+        assert len(got) == spec.k and len(set(got)) == spec.k and set(got) <= set(lines), text
+        titles = parse_lines(text).titles
+        assert titles == [ALL_TITLES[lines[g]] for g in got]  # scoring reads the bare titles
+        m = score(cat, text, spec.k, spec.intents or "I0", list(spec.history)).metrics
+        assert m["NonExist"] == 0 and m["RepeatItem"] == 0 and m["InHistory"] == 0
+        if spec.mode == "guaranteed":
+            assert m["TCP"] == (1.0 if kind == "I1+" else 0.0), text

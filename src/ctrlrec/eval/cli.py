@@ -37,6 +37,9 @@ def eval_cmd(
                                   "(the pool in a random order: the permutation test)."),
     guidance: float = typer.Option(0.0, "--guidance", help="Teacher-guided decoding weight (catalog and "
                                    "guaranteed decoding; 0 = the model alone)."),
+    answer: str = typer.Option("auto", "--answer", help="The model's answer lines: titles, tagged "
+                               "('[Comedy] 'Title'', the grounded mode's tagged format) or auto (the "
+                               "test sets' [pool] answer in the grounded mode, else titles)."),
     decoding: str = typer.Option("free", "--decoding", help="free (greedy, unconstrained), catalog "
                                  "(only catalog titles) or guaranteed (catalog + the intent enforced)."),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16 (chat models)."),
@@ -57,14 +60,30 @@ def eval_cmd(
     cfg.check()
     ds = load(dataset)
     gen = GenerationConfig(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    rec = make_recommender(model, ds, gen, backend, label, precision, decoding, prompting=prompting,
-                           guidance=guidance)
     from ctrlrec import paths
 
     testsets = testsets or paths.home() / "tasks" / dataset
+    answer = _answer(answer, testsets, prompting)
+    rec = make_recommender(model, ds, gen, backend, label, precision, decoding, prompting=prompting,
+                           guidance=guidance, answer=answer)
     out = out or Path("runs") / dataset / "eval" / _slug(rec.name)
     summary = run_eval(rec, testsets, Catalog.from_frame(ds.catalog), out, cfg, dataset)
     _print(summary, out)
+
+
+def _answer(answer: str, testsets: Path, prompting: str) -> str:
+    """--answer auto: the answer format the test sets' pool config names (grounded prompts only)."""
+    if answer not in ("auto", "titles", "tagged"):
+        raise CtrlrecError(f"--answer {answer}: expected auto, titles or tagged")
+    if answer != "auto":
+        return answer
+    if prompting == "paper":
+        return "titles"
+    import json
+
+    manifest = testsets / "testsets_manifest.json"
+    pool = (json.loads(manifest.read_text()).get("pool") or {}) if manifest.is_file() else {}
+    return pool.get("answer", "titles") if pool.get("mode") == "grounded" else "titles"
 
 
 def _slug(name: str) -> str:

@@ -40,7 +40,7 @@ def _ranker(what: str, ds):
 
 def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str | None = None,
                      precision: str = "auto", decoding: str = "free", prompting: str = "paper",
-                     guidance: float = 0.0):
+                     guidance: float = 0.0, answer: str = "titles"):
     """A `Recommender` for `spec` over dataset `ds` (see the module docstring)."""
     from ctrlrec.eval.baselines import POOL_BASELINES, KeywordOracle, PoolBaseline
 
@@ -73,4 +73,5 @@ def make_recommender(spec: str, ds, gen=None, backend: str = "auto", label: str 
 
         catalog = Catalog.from_frame(ds.catalog)
     return LLMRecommender(spec, gen, choose_backend(backend), name=label or spec, precision=precision,
-                          decoding=decoding, catalog=catalog, prompting=prompting, guidance=guidance)
+                          decoding=decoding, catalog=catalog, prompting=prompting, guidance=guidance,
+                          answer=answer)

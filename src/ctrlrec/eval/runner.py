@@ -205,6 +205,7 @@ class LLMRecommender:
     catalog: object = None  # ctrlrec.scoring.Catalog, needed for constrained decoding
     prompting: str = "paper"
     guidance: float = 0.0
+    answer: str = "titles"  # the model's answer lines: "titles" or "tagged" (ctrlrec.tasks.pool)
     seconds: float = field(default=0.0, init=False)  # time spent generating
     cache_hits: int = field(default=0, init=False)
     _model: object = field(default=None, init=False, repr=False)
@@ -222,6 +223,8 @@ class LLMRecommender:
             raise CtrlrecError(f"decoding {self.decoding!r}: expected one of {', '.join(MODES)}")
         if self.decoding != "free" and (self.backend != "hf" or self.catalog is None):
             raise CtrlrecError(f"decoding {self.decoding!r} needs the hf backend and the dataset's catalog")
+        if self.answer not in ("titles", "tagged"):
+            raise CtrlrecError(f"answer {self.answer!r}: expected titles or tagged")
         if self.prompting not in ("paper", "grounded", "shuffled"):
             raise CtrlrecError(f"prompting {self.prompting!r}: expected paper, grounded or shuffled")
         if self.guidance < 0 or (self.guidance > 0 and self.decoding == "free"):
@@ -248,7 +251,7 @@ class LLMRecommender:
         if self.decoding != "free":
             from ctrlrec.llm.decoding import CatalogDecoder
 
-            self._decoder = CatalogDecoder(self._tok, self.catalog)
+            self._decoder = CatalogDecoder(self._tok, self.catalog, tagged=self.answer == "tagged")
 
     def _key(self, prompt, case: dict, plain: bool) -> str | None:
         if self.gen.do_sample:  # type: ignore[attr-defined]
@@ -309,7 +312,7 @@ class LLMRecommender:
     def describe(self) -> dict:
         return {"name": self.name, "kind": "LLMRecommender", "model": self.model_spec,
                 "backend": self.backend, "precision": self.precision, "decoding": self.decoding,
-                "prompting": self.prompting, "guidance": self.guidance,
+                "prompting": self.prompting, "guidance": self.guidance, "answer": self.answer,
                 "generation": self.gen.to_dict()}  # type: ignore[attr-defined]
 
 

@@ -115,11 +115,19 @@ def bounds(intent: Intent, k: int) -> tuple[int, int]:
 
 
 class CatalogDecoder:
-    """The trie, category membership and list markers of one (tokenizer, catalog) pair."""
+    """The trie, category membership and list markers of one (tokenizer, catalog) pair.
 
-    def __init__(self, tok, catalog: Catalog, cache: bool = True, trie: TitleTrie | None = None):
-        self.catalog = catalog
-        self.trie = trie or trie_for(tok, catalog.titles, cache=cache)
+    tagged: answer lines name each item in the grounded mode's tagged format (`[Comedy] 'Title'`,
+    `ctrlrec.intents.tagged`), so the trie holds those strings instead of the bare titles."""
+
+    def __init__(self, tok, catalog: Catalog, cache: bool = True, trie: TitleTrie | None = None,
+                 tagged: bool = False):
+        from ctrlrec.intents import tagged as tag_line
+
+        self.catalog, self.tagged = catalog, tagged
+        lines = [tag_line(t, c) for t, c in zip(catalog.titles, catalog.categories, strict=True)] \
+            if tagged else catalog.titles
+        self.trie = trie or trie_for(tok, lines, cache=cache)
         t = self.trie
         self.eos = int(tok.eos_token_id)
         # catalog index -> sorted title; an item whose title repeats an earlier one maps to that

@@ -208,9 +208,11 @@ class Stages:
             m, decoding, prompting, guidance, label = self.eval_row(row)
             llm = m in LLM_MODELS
             cbs = sec.constrained_batch_size if decoding != "free" and llm else None
+            pool = self.conf["pool"]
             rec = make_recommender(specs[m], ds, replace(gen, batch_size=cbs) if cbs else gen, "auto",
                                    label, sec.precision, decoding,
-                                   prompting=prompting, guidance=guidance)
+                                   prompting=prompting, guidance=guidance,
+                                   answer=pool.answer if pool.grounded else "titles")
             variant = row.partition("@")[2]
             tasks = sec.variant_tasks.get(variant) or sec.tasks or TEST_SETS
             ecfg = EvalConfig(tasks=tuple(tasks),

@@ -175,8 +175,9 @@ def build(cfg: PPOConfig, progress: bool = True) -> PPOTrainer:
     decoder = None
     if cfg.rollout_decoding == "catalog":
         from ctrlrec.llm.decoding import CatalogDecoder
+        from ctrlrec.tasks.pool import PoolConfig
 
-        decoder = CatalogDecoder(tok, catalog)
+        decoder = CatalogDecoder(tok, catalog, tagged=PoolConfig(**(cfg.pool or {})).tagged)
     trainer = PPOTrainer(cfg, policy, tok, pool, ScoringReward(catalog), run_dir, progress, decoder)
     trainer.placement = placement
     return trainer

@@ -52,6 +52,7 @@ class Catalog:
         self.dense = bool(np.array_equal(ids, np.arange(n)))
         self.titles: list[str] = [str(t) for t in titles]
         cats = [list(c) for c in categories]
+        self.categories: list[list[str]] = cats  # each item's categories, in the dataset's order
         self.category_names: list[str] = sorted({c for cs in cats for c in cs})
         self.category_index = {c: j for j, c in enumerate(self.category_names)}
         self.exact: dict[str, int] = {}

@@ -5,8 +5,9 @@ line is dropped; from each other line one leading list marker (`12.`, `3)`, `-`,
 it optional) is stripped, then whitespace and straight/curly quotes from both ends. What is left is one
 raw title, possibly empty (`3.`), in order. One extension of the spec: the grounded mode's tagged
 answer line, `3. [Comedy, Drama] 'Title'` (a bracketed tag, then the title in quotes), loses its tag
-(a title that merely starts with brackets, `[PROTOTYPE]`, is kept: no quote follows). The span is where that title sits in the original text, so
-RL can put an item's reward on the last token of its title whatever the tokenizer.
+(a title that merely starts with brackets, `[PROTOTYPE]`, is kept: no quote follows). The span is
+where that title sits in the original text, so RL can put an item's reward on the last token of its
+title whatever the tokenizer.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ class Recommender:
         self.catalog = Catalog.from_frame(dataset.catalog)
         if not self.catalog.dense:
             raise CtrlrecError("serve: expected a prepared dataset (item ids 0..n-1)")
-        self.decoder = decoder or CatalogDecoder(tok, self.catalog, cache=cfg.trie_cache)
+        tagged = retriever is not None and retriever.pool.tagged  # the model answers "[Comedy] 'Title'"
+        self.decoder = decoder or CatalogDecoder(tok, self.catalog, cache=cfg.trie_cache, tagged=tagged)
         self.categories = list(dataset.categories)
         self.item_categories = [list(c) for c in dataset.catalog["categories"]]
         self._lower = [t.lower() for t in self.catalog.titles]
