@@ -11,7 +11,8 @@ stages = ["data", "teacher", "tasks", "sft", "rl", "eval", "report"]   # the def
 [tasks]     TaskConfig fields (ctrlrec.tasks.config) and `general` (a chat file, replay:MODEL or none)
 [testset]   TestsetConfig fields
 [pool]      PoolConfig fields (ctrlrec.tasks.pool): mode = "grounded" lists the teacher's candidates in
-            every prompt (tasks, sft, rl, eval, serve); "paper" (default) the history alone
+            every prompt (tasks, sft, rl, eval, serve); "paper" (default) the history alone;
+            answer = "tagged" writes answer lines as "1. [Comedy] 'Title'" (eval, serve, rl follow it)
 [sft]       SFTConfig fields (ctrlrec.sft.config)
 [rl]        PPOConfig fields (ctrlrec.rl.config)
 [eval]      models, tasks, limit, limits, precision, decoding, batch_size, constrained_batch_size,
